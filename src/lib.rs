@@ -1,0 +1,18 @@
+//! promoscan: a compliance scanner for affiliate promo pages and links.
+//!
+//! Data flows one way: [`input`] (files, folders, stdin, Markdown) → [`page`] (the page
+//! model, built once) → [`detect`] (one module per detector, driven by the [`rules`]
+//! library) → [`finding`]s (filtered by [`suppress`] and [`config`]) → [`report`]ers
+//! (JSON, JSONL, SARIF, text). [`scan`] ties the stages together; [`harness`] runs every
+//! rule's examples through the same engine.
+
+pub mod config;
+pub mod detect;
+pub mod finding;
+pub mod harness;
+pub mod input;
+pub mod page;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod suppress;

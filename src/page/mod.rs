@@ -1,0 +1,486 @@
+//! The page model: everything detectors need from one page, built once and shared.
+//!
+//! A [`Page`] holds the parsed document, its text blocks (visible text, title, meta
+//! description, Open Graph text, image alt text) with source lines, the links a reader
+//! can click, the resources the page loads by itself, and its HTML comments (for inline
+//! suppressions). It does not judge anything: detectors do.
+
+pub mod dom;
+pub mod text;
+
+use url::Url;
+
+pub use dom::{Document, Node, NodeId, NodeKind};
+pub use text::{TextBlock, TextScope};
+
+use text::TextBlockBuilder;
+
+/// A link a reader can follow (`<a href>`, `<area href>`).
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// The element.
+    pub node: NodeId,
+    /// The `href` attribute as written (entities already decoded by the parser).
+    pub href: String,
+    /// The href resolved against `<base href>` and the page URL, when it is a valid URL.
+    pub url: Option<Url>,
+    /// The link text, normalised.
+    pub text: String,
+    /// The `rel` tokens, lower case.
+    pub rel: Vec<String>,
+    /// Source line of the element.
+    pub line: u32,
+}
+
+/// Something the page loads without a click (an image, a frame, a script...).
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// The element.
+    pub node: NodeId,
+    /// Tag name of the element, e.g. `iframe`.
+    pub element: String,
+    /// Attribute that holds the address, e.g. `src`, `srcset`, `data`.
+    pub attribute: String,
+    /// The address as written.
+    pub address: String,
+    /// The address resolved against `<base href>` and the page URL, when valid.
+    pub url: Option<Url>,
+    /// Source line of the element.
+    pub line: u32,
+}
+
+/// An HTML comment with its source line.
+#[derive(Debug, Clone)]
+pub struct Comment {
+    /// The comment's text, without `<!--` and `-->`.
+    pub text: String,
+    /// Source line where the comment starts.
+    pub line: u32,
+}
+
+/// One page, parsed and analysed once, shared by every detector.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The parsed document.
+    pub document: Document,
+    /// The URL the page was fetched from, if any.
+    pub url: Option<Url>,
+    /// The URL relative addresses resolve against (`<base href>`, else `url`).
+    pub base_url: Option<Url>,
+    /// Text blocks in document order: title, meta and Open Graph text first, then body
+    /// text and alt texts as they appear.
+    pub blocks: Vec<TextBlock>,
+    /// Links a reader can click.
+    pub links: Vec<Link>,
+    /// Resources loaded without a click.
+    pub resources: Vec<Resource>,
+    /// HTML comments.
+    pub comments: Vec<Comment>,
+}
+
+/// Elements whose content is never shown as text.
+const NON_TEXT_ELEMENTS: &[&str] = &[
+    "script", "style", "template", "noscript", "head", "iframe", "object", "svg", "math", "select",
+    "datalist",
+];
+
+/// Elements that start and end a text block.
+const BLOCK_ELEMENTS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "html",
+];
+
+/// (element, attribute) pairs whose value is an address loaded without a click.
+const RESOURCE_ATTRIBUTES: &[(&str, &str)] = &[
+    ("img", "src"),
+    ("img", "srcset"),
+    ("img", "data-src"),
+    ("iframe", "src"),
+    ("frame", "src"),
+    ("script", "src"),
+    ("link", "href"),
+    ("object", "data"),
+    ("embed", "src"),
+    ("source", "src"),
+    ("source", "srcset"),
+    ("video", "src"),
+    ("video", "poster"),
+    ("audio", "src"),
+    ("input", "src"),
+];
+
+impl Page {
+    /// Parses `html` and builds the page model. `url` is where the page came from, if it
+    /// came from the web; relative addresses resolve against it (or `<base href>`).
+    pub fn from_html(html: &str, url: Option<Url>) -> Page {
+        let document = Document::parse(html);
+        let base_url = find_base_url(&document, url.as_ref());
+        let mut page = Page {
+            document,
+            url,
+            base_url,
+            blocks: Vec::new(),
+            links: Vec::new(),
+            resources: Vec::new(),
+            comments: Vec::new(),
+        };
+        page.collect_head_text();
+        page.collect_body();
+        page
+    }
+
+    /// Text blocks of one scope.
+    pub fn blocks_in(&self, scope: TextScope) -> impl Iterator<Item = &TextBlock> {
+        self.blocks.iter().filter(move |block| block.scope == scope)
+    }
+
+    fn resolve(&self, address: &str) -> Option<Url> {
+        resolve_address(self.base_url.as_ref(), address)
+    }
+
+    fn collect_head_text(&mut self) {
+        let mut head_blocks = Vec::new();
+        for (id, node) in self.document.nodes().iter().enumerate() {
+            match node.element_name() {
+                Some("title") if !inside(&self.document, id, "svg") => {
+                    let mut builder = TextBlockBuilder::new(TextScope::Title, id);
+                    builder.push(&self.document.text_content(id), node.line);
+                    head_blocks.extend(builder.finish());
+                }
+                Some("meta") => {
+                    let key = node
+                        .attr("name")
+                        .or_else(|| node.attr("property"))
+                        .unwrap_or("")
+                        .to_ascii_lowercase();
+                    let scope = match key.as_str() {
+                        "description" => TextScope::MetaDescription,
+                        "og:title" | "og:description" => TextScope::Og,
+                        _ => continue,
+                    };
+                    let mut builder = TextBlockBuilder::new(scope, id);
+                    builder.push(node.attr("content").unwrap_or(""), node.line);
+                    head_blocks.extend(builder.finish());
+                }
+                _ => {}
+            }
+        }
+        self.blocks.extend(head_blocks);
+    }
+
+    /// One walk over the document: visible text blocks, alt texts, links, resources and
+    /// comments.
+    fn collect_body(&mut self) {
+        enum Step {
+            Enter(NodeId),
+            Leave,
+        }
+        let document = self.document.clone();
+        let mut blocks = Vec::new();
+        let mut current = TextBlockBuilder::new(TextScope::Text, document.root());
+        let mut block_owner = vec![document.root()];
+        let mut stack = vec![Step::Enter(document.root())];
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Enter(id) => {
+                    let node = document.node(id);
+                    match &node.kind {
+                        NodeKind::Text(text) => current.push(text, node.line),
+                        NodeKind::Comment(text) => self.comments.push(Comment {
+                            text: text.clone(),
+                            line: node.line,
+                        }),
+                        NodeKind::Element { name, .. } => {
+                            self.record_element(id, node, name, &mut blocks);
+                            if name == "br" || name == "img" {
+                                current.push_space();
+                            }
+                            if NON_TEXT_ELEMENTS.contains(&name.as_str()) {
+                                continue;
+                            }
+                            if BLOCK_ELEMENTS.contains(&name.as_str()) {
+                                let finished = std::mem::replace(
+                                    &mut current,
+                                    TextBlockBuilder::new(TextScope::Text, id),
+                                );
+                                blocks.extend(finished.finish());
+                                block_owner.push(id);
+                                stack.push(Step::Leave);
+                            }
+                            stack.extend(node.children.iter().rev().map(|&c| Step::Enter(c)));
+                        }
+                        NodeKind::Document => {
+                            stack.extend(node.children.iter().rev().map(|&c| Step::Enter(c)));
+                        }
+                    }
+                }
+                Step::Leave => {
+                    block_owner.pop();
+                    let parent = *block_owner.last().unwrap_or(&document.root());
+                    let finished = std::mem::replace(
+                        &mut current,
+                        TextBlockBuilder::new(TextScope::Text, parent),
+                    );
+                    blocks.extend(finished.finish());
+                }
+            }
+        }
+        blocks.extend(current.finish());
+        self.blocks.extend(blocks);
+    }
+
+    /// Records what an element contributes besides text: alt text, a link, resources.
+    fn record_element(&mut self, id: NodeId, node: &Node, name: &str, blocks: &mut Vec<TextBlock>) {
+        if name == "img"
+            && let Some(alt) = node.attr("alt")
+        {
+            let mut builder = TextBlockBuilder::new(TextScope::Alt, id);
+            builder.push(alt, node.line);
+            blocks.extend(builder.finish());
+        }
+        if (name == "a" || name == "area")
+            && let Some(href) = node.attr("href")
+        {
+            let href = href.trim().to_string();
+            let rel = node
+                .attr("rel")
+                .unwrap_or("")
+                .split_ascii_whitespace()
+                .map(|token| token.to_ascii_lowercase())
+                .collect();
+            self.links.push(Link {
+                node: id,
+                url: self.resolve(&href),
+                href,
+                text: text::normalise(&self.document.text_content(id)),
+                rel,
+                line: node.line,
+            });
+        }
+        for (element, attribute) in RESOURCE_ATTRIBUTES {
+            if name != *element {
+                continue;
+            }
+            let Some(value) = node.attr(attribute) else {
+                continue;
+            };
+            if *element == "link" && !link_loads_resource(node) {
+                continue;
+            }
+            let addresses: Vec<&str> = if attribute.ends_with("srcset") {
+                srcset_addresses(value)
+            } else {
+                vec![value.trim()]
+            };
+            for address in addresses.into_iter().filter(|a| !a.is_empty()) {
+                self.resources.push(Resource {
+                    node: id,
+                    element: name.to_string(),
+                    attribute: attribute.to_string(),
+                    address: address.to_string(),
+                    url: self.resolve(address),
+                    line: node.line,
+                });
+            }
+        }
+    }
+}
+
+/// True when a `<link>` element makes the browser fetch its href without a click.
+fn link_loads_resource(node: &Node) -> bool {
+    let rel = node.attr("rel").unwrap_or("").to_ascii_lowercase();
+    rel.split_ascii_whitespace().any(|token| {
+        matches!(
+            token,
+            "stylesheet" | "prefetch" | "prerender" | "preload" | "icon" | "modulepreload"
+        )
+    })
+}
+
+/// The addresses in a `srcset` value (`a.jpg 1x, b.jpg 2x`).
+fn srcset_addresses(value: &str) -> Vec<&str> {
+    value
+        .split(',')
+        .filter_map(|candidate| candidate.split_whitespace().next())
+        .collect()
+}
+
+/// True when `id` has an ancestor element named `name`.
+fn inside(document: &Document, id: NodeId, name: &str) -> bool {
+    document
+        .ancestors(id)
+        .any(|ancestor| document.node(ancestor).element_name() == Some(name))
+}
+
+/// The base URL: the first `<base href>` resolved against the page URL, else the page URL.
+fn find_base_url(document: &Document, url: Option<&Url>) -> Option<Url> {
+    let base_href = document
+        .nodes()
+        .iter()
+        .find(|node| node.element_name() == Some("base") && node.attr("href").is_some())
+        .and_then(|node| node.attr("href"));
+    match base_href {
+        Some(href) => resolve_address(url, href).or_else(|| url.cloned()),
+        None => url.cloned(),
+    }
+}
+
+/// Resolves an address as a browser would: absolute URLs as they are, protocol-relative
+/// (`//host/path`) as https when there is no base, relative ones against `base`.
+pub fn resolve_address(base: Option<&Url>, address: &str) -> Option<Url> {
+    let address = address.trim();
+    if address.is_empty() {
+        return None;
+    }
+    match base {
+        Some(base) => base.join(address).ok(),
+        None => {
+            if let Some(rest) = address.strip_prefix("//") {
+                Url::parse(&format!("https://{rest}")).ok()
+            } else {
+                Url::parse(address).ok()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARTICLE: &str = r#"<!doctype html>
+<html><head>
+<title>Best phone cases</title>
+<meta name="description" content="Our picks">
+<meta property="og:description" content="Cases we tested">
+<script>var lowestPriceEver = 1;</script>
+<style>.x{color:red}</style>
+</head>
+<body>
+<h1>Best cases</h1>
+<p>Shipping usually takes
+10-20 days.</p>
+<p>See <a href="https://www.amazon.com/dp/B01?tag=site-20" rel="sponsored NoFollow">the
+case</a> on Amazon.</p>
+<img src="/a.jpg" srcset="/a-1x.jpg 1x, /a-2x.jpg 2x" alt="Red case">
+<iframe src="//example.com/frame" width="0"></iframe>
+<!-- promoscan-disable-next-line claim-price -->
+</body></html>"#;
+
+    #[test]
+    fn builds_text_blocks_with_lines_and_scopes() {
+        let page = Page::from_html(ARTICLE, None);
+        let title: Vec<&str> = page
+            .blocks_in(TextScope::Title)
+            .map(|b| b.text.as_str())
+            .collect();
+        assert_eq!(title, vec!["Best phone cases"]);
+        let og: Vec<&str> = page
+            .blocks_in(TextScope::Og)
+            .map(|b| b.text.as_str())
+            .collect();
+        assert_eq!(og, vec!["Cases we tested"]);
+        let body: Vec<(&str, u32)> = page
+            .blocks_in(TextScope::Text)
+            .map(|b| (b.text.as_str(), b.line_at(0)))
+            .collect();
+        assert_eq!(
+            body,
+            vec![
+                ("Best cases", 10),
+                ("Shipping usually takes 10-20 days.", 11),
+                ("See the case on Amazon.", 13),
+            ]
+        );
+        let alt: Vec<&str> = page
+            .blocks_in(TextScope::Alt)
+            .map(|b| b.text.as_str())
+            .collect();
+        assert_eq!(alt, vec!["Red case"]);
+        assert!(
+            !page
+                .blocks
+                .iter()
+                .any(|b| b.text.contains("lowestPriceEver"))
+        );
+    }
+
+    #[test]
+    fn collects_links_resources_and_comments() {
+        let page = Page::from_html(
+            ARTICLE,
+            Some(Url::parse("https://blog.example/post/").unwrap()),
+        );
+        assert_eq!(page.links.len(), 1);
+        assert_eq!(page.links[0].text, "the case");
+        assert_eq!(page.links[0].rel, vec!["sponsored", "nofollow"]);
+        assert_eq!(page.links[0].line, 13);
+        let addresses: Vec<String> = page
+            .resources
+            .iter()
+            .map(|r| r.url.as_ref().map(Url::to_string).unwrap_or_default())
+            .collect();
+        assert_eq!(
+            addresses,
+            vec![
+                "https://blog.example/a.jpg",
+                "https://blog.example/a-1x.jpg",
+                "https://blog.example/a-2x.jpg",
+                "https://example.com/frame",
+            ]
+        );
+        assert_eq!(page.comments.len(), 1);
+        assert_eq!(page.comments[0].line, 17);
+    }
+
+    #[test]
+    fn base_href_changes_resolution() {
+        let html = r#"<base href="https://cdn.example/x/"><a href="y">y</a>"#;
+        let page = Page::from_html(html, Some(Url::parse("https://site.example/").unwrap()));
+        assert_eq!(
+            page.links[0].url.as_ref().unwrap().as_str(),
+            "https://cdn.example/x/y"
+        );
+    }
+}

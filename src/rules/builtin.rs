@@ -1,0 +1,62 @@
+//! The built-in pattern library, embedded in the binary at build time.
+
+use super::{Rule, RuleError, load_str};
+
+/// Every rule file of `patterns/`, by its path in the repository.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "patterns/claims/en.toml",
+        include_str!("../../patterns/claims/en.toml"),
+    ),
+    (
+        "patterns/scan-errors.toml",
+        include_str!("../../patterns/scan-errors.toml"),
+    ),
+];
+
+/// The built-in rules, parsed and checked.
+pub fn rules() -> Result<Vec<Rule>, RuleError> {
+    let mut rules = Vec::new();
+    for (name, source) in FILES {
+        rules.extend(load_str(name, source)?);
+    }
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// A rule file added to patterns/ must also be embedded.
+    #[test]
+    fn every_rule_file_in_patterns_is_embedded() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut on_disk = Vec::new();
+        let mut stack = vec![root.join("patterns")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("patterns/ readable") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "toml") {
+                    let text = std::fs::read_to_string(&path).expect("readable");
+                    if text.contains("promoscan-rules/v1") {
+                        let relative = path.strip_prefix(root).expect("under root");
+                        on_disk.push(relative.to_string_lossy().replace('\\', "/"));
+                    }
+                }
+            }
+        }
+        on_disk.sort();
+        let mut embedded: Vec<String> = FILES.iter().map(|(name, _)| name.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded);
+    }
+
+    #[test]
+    fn builtin_library_loads() {
+        let rules = rules().expect("built-in library is valid");
+        assert!(rules.len() >= 40);
+    }
+}

@@ -1,0 +1,284 @@
+//! The pattern library: rule files (TOML) parsed, checked and compiled into a [`RuleSet`].
+//!
+//! A rule is either a text rule (it has a `pattern`, run by the claims engine over
+//! sentences) or a detector rule (no pattern: a code detector such as scan errors uses
+//! its id, severity, message and help). Every rule carries examples that must and must
+//! not produce a finding; [`harness`] runs them. This module does not scan pages.
+
+pub mod builtin;
+mod load;
+
+use std::collections::HashMap;
+
+use regex::{Regex, RegexSet, RegexSetBuilder};
+use serde::Deserialize;
+
+use crate::finding::{Confidence, Severity};
+use crate::page::TextScope;
+
+pub use load::{RuleError, load_dir, load_str};
+
+/// Largest compiled size of the regex set of one scope (all text rules together).
+const REGEX_SET_SIZE_LIMIT: usize = 256 * 1024 * 1024;
+
+/// The schema name rule files must declare.
+pub const RULES_SCHEMA: &str = "promoscan-rules/v1";
+
+/// How far a rule's `unless` qualifier looks for an excuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Within {
+    /// The sentence that holds the claim.
+    Sentence,
+    /// The whole block (paragraph, list item...) that holds the claim.
+    Block,
+}
+
+/// What a qualifier does to a claim it excuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// No finding.
+    Suppress,
+    /// The finding's severity drops one step (a note is dropped).
+    Downgrade,
+}
+
+/// A qualifier that excuses or softens a claim.
+#[derive(Debug, Clone)]
+pub struct Unless {
+    /// The qualifier's pattern.
+    pub pattern: Regex,
+    /// Where it is looked for.
+    pub within: Within,
+    /// What it does.
+    pub effect: Effect,
+}
+
+/// One rule example: plain text for text rules, or a page snippet for any rule.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Example {
+    /// A sentence or paragraph, scanned as one block of visible text.
+    Text(String),
+    /// A page snippet run through the whole scanner.
+    Snippet(Snippet),
+}
+
+/// A page snippet example (exactly one of `html`, `markdown`, `hex`, `path`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snippet {
+    /// HTML source.
+    pub html: Option<String>,
+    /// Markdown source.
+    pub markdown: Option<String>,
+    /// Raw bytes, hex encoded (spaces allowed), scanned as a Markdown file.
+    pub hex: Option<String>,
+    /// A path to scan (for unreadable-target rules).
+    pub path: Option<String>,
+    /// A file-size limit to scan the snippet with (for size-limit rules).
+    pub max_bytes: Option<u64>,
+}
+
+impl Snippet {
+    /// How many of `html`, `markdown`, `hex`, `path` are set (a valid snippet has one).
+    pub fn sources(&self) -> usize {
+        [
+            self.html.is_some(),
+            self.markdown.is_some(),
+            self.hex.is_some(),
+            self.path.is_some(),
+        ]
+        .into_iter()
+        .filter(|set| *set)
+        .count()
+    }
+}
+
+impl Example {
+    /// The example as a short printable string, as it would be written in a rule file.
+    pub fn describe(&self) -> String {
+        match self {
+            Example::Text(text) => format!("{text:?}"),
+            Example::Snippet(snippet) => {
+                let mut parts = Vec::new();
+                let fields = [
+                    ("html", &snippet.html),
+                    ("markdown", &snippet.markdown),
+                    ("hex", &snippet.hex),
+                    ("path", &snippet.path),
+                ];
+                for (key, value) in fields {
+                    if let Some(value) = value {
+                        parts.push(format!("{key} = {value:?}"));
+                    }
+                }
+                if let Some(limit) = snippet.max_bytes {
+                    parts.push(format!("max_bytes = {limit}"));
+                }
+                format!("{{ {} }}", parts.join(", "))
+            }
+        }
+    }
+}
+
+/// A rule's examples.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    /// Must produce a finding of this rule.
+    #[serde(rename = "match")]
+    pub must_match: Vec<Example>,
+    /// Must not produce a finding of this rule.
+    pub ok: Vec<Example>,
+    /// Known misses: reported by `rules test`, not failing.
+    #[serde(default)]
+    pub todo_match: Vec<Example>,
+    /// Known false alarms: reported, not failing.
+    #[serde(default)]
+    pub todo_ok: Vec<Example>,
+}
+
+/// Where a rule was defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleOrigin {
+    /// The rule file (a path, or `patterns/...` for the built-in library).
+    pub file: String,
+    /// 1-based line of the rule's `id`.
+    pub line: u32,
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `category/slug`, stable forever.
+    pub id: String,
+    /// One of [`crate::finding::CATEGORIES`].
+    pub category: String,
+    /// Default severity.
+    pub severity: Severity,
+    /// How sure a match is.
+    pub confidence: Confidence,
+    /// Language of a text rule's pattern (`en`...), from the file.
+    pub language: Option<String>,
+    /// Message template; `{match}` is replaced by the matched text.
+    pub message: String,
+    /// How to fix a finding.
+    pub help: String,
+    /// A longer explanation, for `rules explain` and SARIF.
+    pub description: Option<String>,
+    /// Regulator guidance and program rules.
+    pub references: Vec<String>,
+    /// Where a text rule applies.
+    pub scope: Vec<TextScope>,
+    /// A text rule's pattern; `None` for detector rules.
+    pub pattern: Option<Regex>,
+    /// A text rule's qualifier.
+    pub unless: Option<Unless>,
+    /// Examples in both directions.
+    pub examples: Examples,
+    /// Where the rule was defined.
+    pub origin: RuleOrigin,
+}
+
+impl Rule {
+    /// The message with `{match}` filled in.
+    pub fn message_for(&self, matched: &str) -> String {
+        self.message.replace("{match}", matched)
+    }
+}
+
+/// A compiled library: rules by id plus one regex set of every text rule, so that a
+/// sentence is matched against all of them in one pass.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    by_id: HashMap<String, usize>,
+    /// Every text rule's pattern, matched together in one pass.
+    text_set: RegexSet,
+    /// For each pattern of `text_set`, the index of its rule in `rules`.
+    text_members: Vec<usize>,
+}
+
+impl RuleSet {
+    /// Builds a set from rules; ids must be unique across all of them.
+    pub fn new(rules: Vec<Rule>) -> Result<RuleSet, RuleError> {
+        let mut by_id = HashMap::new();
+        for (index, rule) in rules.iter().enumerate() {
+            if let Some(previous) = by_id.insert(rule.id.clone(), index) {
+                let first = &rules[previous].origin;
+                return Err(RuleError::invalid(
+                    &rule.origin.file,
+                    rule.origin.line,
+                    Some(&rule.id),
+                    format!(
+                        "duplicate rule id (first defined at {}:{})",
+                        first.file, first.line
+                    ),
+                ));
+            }
+        }
+        let text_members: Vec<usize> = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| rule.pattern.is_some())
+            .map(|(index, _)| index)
+            .collect();
+        let patterns = text_members
+            .iter()
+            .filter_map(|&index| rules[index].pattern.as_ref().map(Regex::as_str));
+        let text_set = RegexSetBuilder::new(patterns)
+            .size_limit(REGEX_SET_SIZE_LIMIT)
+            .build()
+            .map_err(|error| {
+                RuleError::invalid(
+                    "(rule set)",
+                    0,
+                    None,
+                    format!("cannot combine patterns: {error}"),
+                )
+            })?;
+        Ok(RuleSet {
+            rules,
+            by_id,
+            text_set,
+            text_members,
+        })
+    }
+
+    /// The built-in library merged with rule files from `extra_dirs`.
+    pub fn load(extra_dirs: &[std::path::PathBuf]) -> Result<RuleSet, RuleError> {
+        let mut rules = builtin::rules()?;
+        for dir in extra_dirs {
+            rules.extend(load_dir(dir)?);
+        }
+        RuleSet::new(rules)
+    }
+
+    /// Every rule, in library order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.by_id.get(id).map(|&index| &self.rules[index])
+    }
+
+    /// True when `name` is a rule id or a category some rule has.
+    pub fn knows(&self, name: &str) -> bool {
+        self.by_id.contains_key(name) || self.rules.iter().any(|rule| rule.category == name)
+    }
+
+    /// The regex set of every text rule, and for each of its patterns the rule's index
+    /// (for [`RuleSet::rule_at`]).
+    pub fn text_rules(&self) -> (&RegexSet, &[usize]) {
+        (&self.text_set, &self.text_members)
+    }
+
+    /// The rule at `index` (as given by [`RuleSet::text_rules`]).
+    pub fn rule_at(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+}
