@@ -9,9 +9,10 @@
 use crate::config::Policy;
 use crate::detect::claims::find_claims;
 use crate::input::{SourceFormat, Target};
+use crate::library::Library;
 use crate::page::TextScope;
 use crate::page::text::{TextBlock, TextBlockBuilder};
-use crate::rules::{Example, Rule, RuleSet, Snippet};
+use crate::rules::{Example, Rule, Snippet};
 use crate::scan::{ScanOptions, Scanner};
 
 /// Which list an example came from.
@@ -72,17 +73,18 @@ impl ExampleOutcome {
     }
 }
 
-/// Runs every example of every rule in `rules`.
-pub fn run(rules: &RuleSet) -> Vec<ExampleOutcome> {
-    rules
+/// Runs every example of every rule in the library.
+pub fn run(library: &Library) -> Vec<ExampleOutcome> {
+    library
+        .rules
         .rules()
         .iter()
-        .flat_map(|rule| run_rule(rules, rule))
+        .flat_map(|rule| run_rule(library, rule))
         .collect()
 }
 
 /// Runs the examples of one rule.
-pub fn run_rule(rules: &RuleSet, rule: &Rule) -> Vec<ExampleOutcome> {
+pub fn run_rule(library: &Library, rule: &Rule) -> Vec<ExampleOutcome> {
     let lists = [
         (ExampleKind::Match, &rule.examples.must_match),
         (ExampleKind::Ok, &rule.examples.ok),
@@ -92,7 +94,7 @@ pub fn run_rule(rules: &RuleSet, rule: &Rule) -> Vec<ExampleOutcome> {
     let mut outcomes = Vec::new();
     for (kind, examples) in lists {
         for example in examples {
-            let found = produces_finding(rules, rule, example);
+            let found = produces_finding(library, rule, example);
             outcomes.push(ExampleOutcome {
                 rule: rule.id.clone(),
                 origin: format!("{}:{}", rule.origin.file, rule.origin.line),
@@ -106,7 +108,8 @@ pub fn run_rule(rules: &RuleSet, rule: &Rule) -> Vec<ExampleOutcome> {
 }
 
 /// True when `example` produces a finding of `rule`.
-fn produces_finding(rules: &RuleSet, rule: &Rule, example: &Example) -> bool {
+fn produces_finding(library: &Library, rule: &Rule, example: &Example) -> bool {
+    let rules = &library.rules;
     match example {
         Example::Text(text) => {
             let Some(block) = example_block(rule, text) else {
@@ -116,7 +119,7 @@ fn produces_finding(rules: &RuleSet, rule: &Rule, example: &Example) -> bool {
                 .iter()
                 .any(|claim| rules.rule_at(claim.rule_index).id == rule.id)
         }
-        Example::Snippet(snippet) => snippet_findings(rules, snippet)
+        Example::Snippet(snippet) => snippet_findings(library, snippet)
             .iter()
             .any(|finding| finding.rule == rule.id),
     }
@@ -134,14 +137,14 @@ fn example_block(rule: &Rule, text: &str) -> Option<TextBlock> {
     builder.finish()
 }
 
-fn snippet_findings(rules: &RuleSet, snippet: &Snippet) -> Vec<crate::finding::Finding> {
+fn snippet_findings(library: &Library, snippet: &Snippet) -> Vec<crate::finding::Finding> {
     let options = ScanOptions {
         max_file_size: snippet
             .max_bytes
             .unwrap_or(crate::input::DEFAULT_MAX_FILE_SIZE),
         ..ScanOptions::default()
     };
-    let scanner = Scanner::new(rules, Policy::default(), options);
+    let scanner = Scanner::new(library, Policy::default(), options);
     if let Some(path) = &snippet.path {
         return scanner
             .scan_target(&Target::File(path.into()), None)

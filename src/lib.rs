@@ -1,18 +1,22 @@
 //! promoscan: a compliance scanner for affiliate promo pages and links.
 //!
 //! Data flows one way: [`input`] (files, folders, stdin, Markdown) → [`page`] (the page
-//! model, built once) → [`detect`] (one module per detector, driven by the [`rules`]
-//! library) → [`finding`]s (filtered by [`suppress`] and [`config`]) → [`report`]ers
+//! model, built once) → [`detect`] (one module per detector, driven by the [`library`]:
+//! [`rules`], [`networks`], [`signatures`], [`disclosures`]) → [`finding`]s (filtered by [`suppress`] and [`config`]) → [`report`]ers
 //! (JSON, JSONL, SARIF, text). [`scan`] ties the stages together; [`harness`] runs every
 //! rule's examples through the same engine.
 
 pub mod config;
 pub mod detect;
+pub mod disclosures;
 pub mod finding;
 pub mod harness;
 pub mod input;
+pub mod library;
+pub mod networks;
 pub mod page;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod signatures;
 pub mod suppress;

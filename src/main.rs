@@ -13,6 +13,7 @@ use promoscan::config::{Config, FailOn, Policy};
 use promoscan::finding::Report;
 use promoscan::harness;
 use promoscan::input::{self, SourceFormat};
+use promoscan::library::Library;
 use promoscan::report::{self, Format};
 use promoscan::rules::{self, RuleSet};
 use promoscan::scan::{ScanOptions, Scanner};
@@ -165,6 +166,10 @@ fn load_rules(common: &CommonArgs, config: &Config) -> anyhow::Result<RuleSet> {
     Ok(RuleSet::load(&dirs)?)
 }
 
+fn load_library(common: &CommonArgs, config: &Config) -> anyhow::Result<Library> {
+    Ok(Library::with_rules(load_rules(common, config)?)?)
+}
+
 fn output_format(common: &CommonArgs) -> Format {
     common.format.unwrap_or_else(|| {
         if common.output.is_none() && std::io::stdout().is_terminal() {
@@ -176,8 +181,9 @@ fn output_format(common: &CommonArgs) -> Format {
 }
 
 fn scan(common: &CommonArgs, config: &Config, args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let rules = load_rules(common, config)?;
-    let policy = Policy::new(config, &common.disable, &rules)?;
+    let library = load_library(common, config)?;
+    let rules = &library.rules;
+    let policy = Policy::new(config, &common.disable, rules)?;
     let options = ScanOptions {
         max_file_size: args
             .max_file_size
@@ -196,10 +202,10 @@ fn scan(common: &CommonArgs, config: &Config, args: ScanArgs) -> anyhow::Result<
             rules.rules().len()
         );
     }
-    let scanner = Scanner::new(&rules, policy, options);
+    let scanner = Scanner::new(&library, policy, options);
     let report: Report = scanner.scan_all(targets);
     let color = out.color && format == Format::Text;
-    match report::write_report(&report, &rules, format, &mut out.writer, color) {
+    match report::write_report(&report, rules, format, &mut out.writer, color) {
         // A closed pipe still gets the exit code the findings call for.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
         other => other.with_context(|| "cannot write the report")?,
@@ -222,9 +228,32 @@ fn rules_test(
         Some(dir) => RuleSet::new(rules::load_dir(&dir)?)?,
         None => load_rules(common, config)?,
     };
-    let outcomes = harness::run(&rules);
+    let library = Library::with_rules(rules)?;
+    let outcomes = harness::run(&library);
     let mut out = Output::open(common)?;
-    let failures = report::rules::write_test_results(&rules, &outcomes, &mut out.writer)?;
+    let mut failures =
+        report::rules::write_test_results(&library.rules, &outcomes, &mut out.writer)?;
+    // The rest of the library carries examples too: networks, script signatures and
+    // disclosure phrases.
+    let mut other_failures: Vec<String> = library
+        .networks
+        .check_examples()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    other_failures.extend(library.signatures.check_examples());
+    other_failures.extend(library.disclosures.check_examples());
+    for failure in &other_failures {
+        writeln!(out.writer, "FAIL {failure}")?;
+    }
+    writeln!(
+        out.writer,
+        "{} networks, {} script signatures, disclosure phrases: {} failed",
+        library.networks.networks().len(),
+        library.signatures.all().len(),
+        other_failures.len()
+    )?;
+    failures += other_failures.len();
     out.finish()?;
     Ok(if failures > 0 {
         ExitCode::from(1)

@@ -8,11 +8,11 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::config::Policy;
-use crate::detect;
+use crate::detect::Context;
 use crate::finding::{Finding, Report, TargetKind, TargetRecord, TargetStatus};
 use crate::input::{self, InputProblem, SourceFormat, Target};
+use crate::library::Library;
 use crate::page::Page;
-use crate::rules::RuleSet;
 use crate::suppress::Suppressions;
 
 /// Settings of a scan.
@@ -36,7 +36,7 @@ impl Default for ScanOptions {
 /// Scans sources with one rule set and policy.
 #[derive(Debug, Clone)]
 pub struct Scanner<'a> {
-    rules: &'a RuleSet,
+    library: &'a Library,
     policy: Policy,
     options: ScanOptions,
 }
@@ -51,18 +51,18 @@ pub struct TargetResult {
 }
 
 impl<'a> Scanner<'a> {
-    /// A scanner using `rules`, filtered and adjusted by `policy`.
-    pub fn new(rules: &'a RuleSet, policy: Policy, options: ScanOptions) -> Scanner<'a> {
+    /// A scanner using `library`, its findings filtered and adjusted by `policy`.
+    pub fn new(library: &'a Library, policy: Policy, options: ScanOptions) -> Scanner<'a> {
         Scanner {
-            rules,
+            library,
             policy,
             options,
         }
     }
 
-    /// The rule set in use.
-    pub fn rules(&self) -> &RuleSet {
-        self.rules
+    /// The library in use.
+    pub fn library(&self) -> &Library {
+        self.library
     }
 
     /// Scans decoded text: builds the page once and runs every detector over it.
@@ -77,7 +77,7 @@ impl<'a> Scanner<'a> {
         };
         let page = Page::from_html(html_text, None);
         let suppressions = Suppressions::from_comments(&page.comments);
-        let mut findings = detect::claims::detect(&page, self.rules, target, text);
+        let mut findings = Context::new(&page, self.library, target, text).detect_all();
         findings.retain(|finding| !suppressions.suppresses(finding));
         self.finish(findings)
     }
@@ -174,7 +174,7 @@ impl<'a> Scanner<'a> {
     /// A finding of a detector rule (`scan-error/...`), `{match}` filled with `detail`.
     /// `None` when the rule is missing from the set.
     fn rule_finding(&self, rule_id: &str, target: &str, detail: &str) -> Option<Finding> {
-        let rule = self.rules.get(rule_id)?;
+        let rule = self.library.rules.get(rule_id)?;
         Some(Finding {
             rule: rule.id.clone(),
             category: rule.category.clone(),

@@ -76,11 +76,22 @@ pub fn find_claims(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
 }
 
 /// The claims detector over a whole page. `source` is the text of the file the user gave
-/// (used to find the column of a match on its line).
-pub fn detect(page: &Page, rules: &RuleSet, target: &str, source: &str) -> Vec<Finding> {
+/// (used to find the column of a match on its line). Blocks for which `is_hidden` says
+/// true are skipped: claims are judged in what readers see (hidden offer text is the
+/// hidden-content detector's).
+pub fn detect(
+    page: &Page,
+    rules: &RuleSet,
+    target: &str,
+    source: &str,
+    is_hidden: impl Fn(usize) -> bool,
+) -> Vec<Finding> {
     let source_lines: Vec<&str> = source.lines().collect();
     let mut findings = Vec::new();
     for block in &page.blocks {
+        if block.scope == crate::page::TextScope::Text && is_hidden(block.node) {
+            continue;
+        }
         for claim in find_claims(rules, block) {
             let rule = rules.rule_at(claim.rule_index);
             let matched = &block.text[claim.matched.clone()];

@@ -1,4 +1,161 @@
-//! Detectors: functions from a [`crate::page::Page`] (and the rule set) to findings.
-//! One module per detector; they share the page model and never re-parse.
+//! Detectors: functions from a [`Context`] (one page, its visibility, its classified
+//! links and no-click loads, and the library) to findings. One module per detector; they
+//! share the page model and never re-parse.
 
 pub mod claims;
+pub mod cookie_stuffing;
+pub mod disclosure;
+pub mod forced_redirect;
+pub mod hidden_content;
+pub mod link_hygiene;
+pub mod loads;
+
+use url::Url;
+
+use crate::finding::{Confidence, Finding, Location, Severity};
+use crate::library::Library;
+use crate::networks::Classification;
+use crate::page::visibility::Visibility;
+use crate::page::{NodeId, Page};
+
+pub use loads::{ClassifiedLink, Load, LoadVia};
+
+/// What every detector sees for one page.
+pub struct Context<'a> {
+    /// The page.
+    pub page: &'a Page,
+    /// The library.
+    pub library: &'a Library,
+    /// Which elements a reader cannot see.
+    pub visibility: Visibility,
+    /// Links a reader can click, classified.
+    pub links: Vec<ClassifiedLink>,
+    /// Addresses the page loads without a click, classified.
+    pub loads: Vec<Load>,
+    /// The target's name for findings.
+    pub target: &'a str,
+    /// The source text the user gave (for columns).
+    pub source: &'a str,
+}
+
+impl<'a> Context<'a> {
+    /// Builds the shared context: visibility, classified links and loads.
+    pub fn new(
+        page: &'a Page,
+        library: &'a Library,
+        target: &'a str,
+        source: &'a str,
+    ) -> Context<'a> {
+        let visibility = Visibility::compute(&page.document);
+        let links = loads::classify_links(page, library, &visibility);
+        let loads = loads::collect_loads(page, library, &visibility);
+        Context {
+            page,
+            library,
+            visibility,
+            links,
+            loads,
+            target,
+            source,
+        }
+    }
+
+    /// Runs every detector.
+    pub fn detect_all(&self) -> Vec<Finding> {
+        let mut findings = claims::detect(
+            self.page,
+            &self.library.rules,
+            self.target,
+            self.source,
+            |node| self.visibility.is_hidden(node),
+        );
+        findings.extend(cookie_stuffing::detect(self));
+        findings.extend(forced_redirect::detect(self));
+        findings.extend(hidden_content::detect(self));
+        findings.extend(disclosure::detect(self));
+        findings.extend(link_hygiene::detect(self));
+        findings
+    }
+
+    /// A finding of detector rule `rule_id` (its metadata from the library).
+    /// `fields` fill the message's `{name}` placeholders. `None` when the rule is not
+    /// in the library.
+    pub fn finding(&self, rule_id: &str, spec: FindingSpec<'_>) -> Option<Finding> {
+        let rule = self.library.rules.get(rule_id)?;
+        let mut message = rule.message.clone();
+        for (name, value) in spec.fields {
+            message = message.replace(&format!("{{{name}}}"), value.as_str());
+        }
+        let mut severity = Some(rule.severity);
+        for _ in 0..spec.downgrade {
+            severity = severity.and_then(Severity::downgraded);
+        }
+        let severity = severity?;
+        Some(Finding {
+            rule: rule.id.clone(),
+            category: rule.category.clone(),
+            severity,
+            confidence: spec.confidence.unwrap_or(rule.confidence),
+            message,
+            target: self.target.to_string(),
+            location: Some(Location {
+                line: spec.line.max(1),
+                column: column_of(self.source, spec.line, spec.column_hint),
+            }),
+            evidence: spec
+                .evidence
+                .map(|e| crate::detect::claims::shorten(&e, 240)),
+            url: spec.url.map(Url::to_string),
+            network: spec.classification.and_then(|c| c.network.clone()),
+            chain: None,
+            help: rule.help.clone(),
+        })
+    }
+
+    /// The element's start tag as evidence, e.g. `<iframe src="…" width="0">`.
+    pub fn tag_evidence(&self, node: NodeId) -> String {
+        let element = self.page.document.node(node);
+        let mut text = format!("<{}", element.element_name().unwrap_or(""));
+        for (name, value) in element.attrs() {
+            text.push_str(&format!(" {name}=\"{value}\""));
+        }
+        text.push('>');
+        text
+    }
+}
+
+/// The details of one finding a detector makes.
+#[derive(Default)]
+pub struct FindingSpec<'a> {
+    /// Source line.
+    pub line: u32,
+    /// Text to look for on the line to find the column (e.g. the URL).
+    pub column_hint: &'a str,
+    /// `{name}` placeholders of the message.
+    pub fields: Vec<(&'a str, String)>,
+    /// Evidence text.
+    pub evidence: Option<String>,
+    /// The URL involved.
+    pub url: Option<&'a Url>,
+    /// Its classification (gives the network).
+    pub classification: Option<&'a Classification>,
+    /// Steps below the rule's severity (a note downgraded is dropped).
+    pub downgrade: u8,
+    /// Overrides the rule's confidence.
+    pub confidence: Option<Confidence>,
+}
+
+/// The 1-based column where `hint` (or its first 40 characters) appears on `line`, else 1.
+fn column_of(source: &str, line: u32, hint: &str) -> u32 {
+    let Some(text) = source.lines().nth(line.saturating_sub(1) as usize) else {
+        return 1;
+    };
+    let hint: String = hint.chars().take(40).collect();
+    if hint.is_empty() {
+        return text.chars().take_while(|c| c.is_whitespace()).count() as u32 + 1;
+    }
+    match text.find(&hint) {
+        Some(offset) => text[..offset].chars().count() as u32 + 1,
+        None => text.chars().take_while(|c| c.is_whitespace()).count() as u32 + 1,
+    }
+}

@@ -6,7 +6,9 @@
 //! suppressions). It does not judge anything: detectors do.
 
 pub mod dom;
+pub mod refresh;
 pub mod text;
+pub mod visibility;
 
 use url::Url;
 
@@ -49,6 +51,64 @@ pub struct Resource {
     pub line: u32,
 }
 
+/// Where a piece of script sits, which decides whether it runs without a click.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptPlace {
+    /// An inline `<script>` (runs when the page loads).
+    Inline,
+    /// An `on*` attribute; the event name without `on`, lower case (e.g. `click`).
+    EventHandler(String),
+    /// A `javascript:` URL in an attribute (`href`, `src`, `action`...), with the
+    /// element and attribute it sits in.
+    JavascriptUrl {
+        /// Tag name of the element.
+        element: String,
+        /// The attribute.
+        attribute: String,
+    },
+}
+
+/// A piece of JavaScript found in the page (never executed).
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// The element that holds it.
+    pub node: NodeId,
+    /// Where it sits.
+    pub place: ScriptPlace,
+    /// The code.
+    pub code: String,
+    /// Source line of the element (for inline scripts: where the code starts).
+    pub line: u32,
+}
+
+/// CSS found in the page: a `<style>` block or a `style` attribute.
+#[derive(Debug, Clone)]
+pub struct Style {
+    /// The element that holds it.
+    pub node: NodeId,
+    /// True for a `style` attribute, false for a `<style>` block.
+    pub inline: bool,
+    /// The CSS text.
+    pub css: String,
+    /// Source line of the element.
+    pub line: u32,
+}
+
+/// A `<meta http-equiv="refresh">` that browsers would act on.
+#[derive(Debug, Clone)]
+pub struct MetaRefresh {
+    /// The meta element.
+    pub node: NodeId,
+    /// Seconds before the navigation.
+    pub delay: f64,
+    /// The URL as written; `None` when the page reloads itself.
+    pub address: Option<String>,
+    /// The URL resolved against the base URL, when it is valid.
+    pub url: Option<Url>,
+    /// Source line.
+    pub line: u32,
+}
+
 /// An HTML comment with its source line.
 #[derive(Debug, Clone)]
 pub struct Comment {
@@ -76,6 +136,12 @@ pub struct Page {
     pub resources: Vec<Resource>,
     /// HTML comments.
     pub comments: Vec<Comment>,
+    /// JavaScript: inline scripts, event handlers, `javascript:` URLs.
+    pub scripts: Vec<Script>,
+    /// CSS: `<style>` blocks and `style` attributes.
+    pub styles: Vec<Style>,
+    /// Meta refresh declarations browsers would act on.
+    pub refreshes: Vec<MetaRefresh>,
 }
 
 /// Elements whose content is never shown as text.
@@ -164,6 +230,9 @@ impl Page {
             links: Vec::new(),
             resources: Vec::new(),
             comments: Vec::new(),
+            scripts: Vec::new(),
+            styles: Vec::new(),
+            refreshes: Vec::new(),
         };
         page.collect_head_text();
         page.collect_body();
@@ -214,19 +283,27 @@ impl Page {
     fn collect_body(&mut self) {
         enum Step {
             Enter(NodeId),
-            Leave,
+            LeaveBlock,
+            LeaveNonText,
         }
         let document = self.document.clone();
         let mut blocks = Vec::new();
         let mut current = TextBlockBuilder::new(TextScope::Text, document.root());
         let mut block_owner = vec![document.root()];
+        // How many non-text elements (script, style, head...) enclose the current node:
+        // their text is not visible, but their elements still load and run things.
+        let mut non_text_depth = 0usize;
         let mut stack = vec![Step::Enter(document.root())];
         while let Some(step) = stack.pop() {
             match step {
                 Step::Enter(id) => {
                     let node = document.node(id);
                     match &node.kind {
-                        NodeKind::Text(text) => current.push(text, node.line),
+                        NodeKind::Text(text) => {
+                            if non_text_depth == 0 {
+                                current.push(text, node.line)
+                            }
+                        }
                         NodeKind::Comment(text) => self.comments.push(Comment {
                             text: text.clone(),
                             line: node.line,
@@ -237,16 +314,17 @@ impl Page {
                                 current.push_space();
                             }
                             if NON_TEXT_ELEMENTS.contains(&name.as_str()) {
-                                continue;
-                            }
-                            if BLOCK_ELEMENTS.contains(&name.as_str()) {
+                                non_text_depth += 1;
+                                stack.push(Step::LeaveNonText);
+                            } else if BLOCK_ELEMENTS.contains(&name.as_str()) && non_text_depth == 0
+                            {
                                 let finished = std::mem::replace(
                                     &mut current,
                                     TextBlockBuilder::new(TextScope::Text, id),
                                 );
                                 blocks.extend(finished.finish());
                                 block_owner.push(id);
-                                stack.push(Step::Leave);
+                                stack.push(Step::LeaveBlock);
                             }
                             stack.extend(node.children.iter().rev().map(|&c| Step::Enter(c)));
                         }
@@ -255,7 +333,8 @@ impl Page {
                         }
                     }
                 }
-                Step::Leave => {
+                Step::LeaveNonText => non_text_depth = non_text_depth.saturating_sub(1),
+                Step::LeaveBlock => {
                     block_owner.pop();
                     let parent = *block_owner.last().unwrap_or(&document.root());
                     let finished = std::mem::replace(
@@ -270,8 +349,10 @@ impl Page {
         self.blocks.extend(blocks);
     }
 
-    /// Records what an element contributes besides text: alt text, a link, resources.
+    /// Records what an element contributes besides text: alt text, a link, resources,
+    /// scripts, styles, a meta refresh.
     fn record_element(&mut self, id: NodeId, node: &Node, name: &str, blocks: &mut Vec<TextBlock>) {
+        self.record_code(id, node, name);
         if name == "img"
             && let Some(alt) = node.attr("alt")
         {
@@ -325,6 +406,131 @@ impl Page {
             }
         }
     }
+}
+
+impl Page {
+    fn record_code(&mut self, id: NodeId, node: &Node, name: &str) {
+        if name == "script" && node.attr("src").is_none() && is_javascript_type(node.attr("type")) {
+            let code = self.document.text_content(id);
+            let first_text_line = node
+                .children
+                .first()
+                .map(|&child| self.document.node(child).line)
+                .unwrap_or(node.line);
+            if !code.trim().is_empty() {
+                self.scripts.push(Script {
+                    node: id,
+                    place: ScriptPlace::Inline,
+                    code,
+                    line: first_text_line,
+                });
+            }
+        }
+        if name == "style" {
+            self.styles.push(Style {
+                node: id,
+                inline: false,
+                css: self.document.text_content(id),
+                line: node.line,
+            });
+        }
+        if name == "meta"
+            && node
+                .attr("http-equiv")
+                .is_some_and(|value| value.trim().eq_ignore_ascii_case("refresh"))
+            && let Some(refresh) = node.attr("content").and_then(refresh::parse_refresh)
+        {
+            let url = refresh
+                .url
+                .as_deref()
+                .and_then(|address| self.resolve(address));
+            self.refreshes.push(MetaRefresh {
+                node: id,
+                delay: refresh.delay,
+                address: refresh.url,
+                url,
+                line: node.line,
+            });
+        }
+        for (attribute, value) in node.attrs() {
+            if attribute == "style" {
+                self.styles.push(Style {
+                    node: id,
+                    inline: true,
+                    css: value.clone(),
+                    line: node.line,
+                });
+            } else if let Some(event) = attribute.strip_prefix("on") {
+                if !value.trim().is_empty() {
+                    self.scripts.push(Script {
+                        node: id,
+                        place: ScriptPlace::EventHandler(event.to_string()),
+                        code: value.clone(),
+                        line: node.line,
+                    });
+                }
+            } else if let Some(code) = javascript_url_code(value) {
+                self.scripts.push(Script {
+                    node: id,
+                    place: ScriptPlace::JavascriptUrl {
+                        element: name.to_string(),
+                        attribute: attribute.clone(),
+                    },
+                    code,
+                    line: node.line,
+                });
+            }
+        }
+    }
+}
+
+/// True for script `type`s browsers run as JavaScript (none, a JavaScript MIME type, or
+/// `module`); JSON-LD and templates are not code.
+fn is_javascript_type(script_type: Option<&str>) -> bool {
+    let Some(script_type) = script_type else {
+        return true;
+    };
+    let script_type = script_type.trim().to_ascii_lowercase();
+    script_type.is_empty()
+        || script_type == "module"
+        || matches!(
+            script_type.as_str(),
+            "text/javascript"
+                | "application/javascript"
+                | "text/ecmascript"
+                | "application/ecmascript"
+                | "text/jscript"
+        )
+}
+
+/// The code of a `javascript:` URL (percent-decoded, as browsers run it), if `value` is
+/// one. Leading whitespace and control characters, and tabs/newlines inside the scheme,
+/// are ignored as URL parsing ignores them.
+fn javascript_url_code(value: &str) -> Option<String> {
+    let trimmed = value.trim_start_matches(|c: char| c <= ' ');
+    let mut scheme = String::new();
+    let mut rest = "";
+    for (offset, character) in trimmed.char_indices() {
+        if matches!(character, '\t' | '\n' | '\r') {
+            continue;
+        }
+        if character == ':' {
+            rest = &trimmed[offset + 1..];
+            break;
+        }
+        scheme.push(character.to_ascii_lowercase());
+        if scheme.len() > "javascript".len() {
+            return None;
+        }
+    }
+    if scheme != "javascript" {
+        return None;
+    }
+    Some(
+        percent_encoding::percent_decode_str(rest)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 /// True when a `<link>` element makes the browser fetch its href without a click.
@@ -472,6 +678,47 @@ case</a> on Amazon.</p>
         );
         assert_eq!(page.comments.len(), 1);
         assert_eq!(page.comments[0].line, 17);
+    }
+
+    #[test]
+    fn collects_scripts_styles_and_refreshes() {
+        let html = "<meta http-equiv=\"REFRESH\" content=\"3;URL='/next'\">\n<script type=\"application/ld+json\">{\"a\":1}</script>\n<script>\nlocation.href = 'x';</script>\n<body onload=\"go()\"><a href=\"JavaScript:%61lert(1)\" style=\"color:red\">x</a>\n<style>.a{b:c}</style>";
+        let page = Page::from_html(
+            html,
+            Some(Url::parse("https://site.example/post/").unwrap()),
+        );
+        assert_eq!(page.refreshes.len(), 1);
+        assert_eq!(page.refreshes[0].delay, 3.0);
+        assert_eq!(
+            page.refreshes[0].url.as_ref().unwrap().as_str(),
+            "https://site.example/next"
+        );
+        let places: Vec<(&ScriptPlace, &str, u32)> = page
+            .scripts
+            .iter()
+            .map(|s| (&s.place, s.code.trim(), s.line))
+            .collect();
+        assert_eq!(
+            places,
+            vec![
+                (&ScriptPlace::Inline, "location.href = 'x';", 3),
+                (&ScriptPlace::EventHandler("load".to_string()), "go()", 5),
+                (
+                    &ScriptPlace::JavascriptUrl {
+                        element: "a".to_string(),
+                        attribute: "href".to_string()
+                    },
+                    "alert(1)",
+                    5
+                ),
+            ]
+        );
+        let styles: Vec<(bool, &str)> = page
+            .styles
+            .iter()
+            .map(|s| (s.inline, s.css.as_str()))
+            .collect();
+        assert_eq!(styles, vec![(true, "color:red"), (false, ".a{b:c}")]);
     }
 
     #[test]

@@ -9,6 +9,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../patterns/claims/en.toml"),
     ),
     (
+        "patterns/page.toml",
+        include_str!("../../patterns/page.toml"),
+    ),
+    (
         "patterns/scan-errors.toml",
         include_str!("../../patterns/scan-errors.toml"),
     ),

@@ -130,9 +130,32 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
             path: name.clone(),
             source,
         })?;
+        if is_other_library_file(&source) {
+            continue;
+        }
         rules.extend(load_str(&name, &source)?);
     }
     Ok(rules)
+}
+
+/// The other data files of the pattern library (networks, script signatures,
+/// disclosure phrases) live beside rule files; a folder load skips them by their schema.
+const OTHER_LIBRARY_SCHEMAS: &[&str] = &[
+    "promoscan-networks/v1",
+    "promoscan-scripts/v1",
+    "promoscan-disclosure/v1",
+];
+
+fn is_other_library_file(source: &str) -> bool {
+    toml::from_str::<toml::Table>(source)
+        .ok()
+        .and_then(|table| {
+            table
+                .get("schema")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
+        .is_some_and(|schema| OTHER_LIBRARY_SCHEMAS.contains(&schema.as_str()))
 }
 
 fn collect_toml_files(dir: &Path, files: &mut Vec<std::path::PathBuf>) -> Result<(), RuleError> {

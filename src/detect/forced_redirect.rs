@@ -1,0 +1,256 @@
+//! Forced redirects: the page sends the reader somewhere without a click — a meta
+//! refresh to another site, a script changing `location`, a scripted click or form
+//! submission, a window opened on load (pop-up/pop-under). Severity is the rule's
+//! (error) when the destination is an affiliate address; one step lower for another
+//! site or an address the scanner cannot see (a variable); a same-site destination is
+//! not reported. Code inside click handlers is a reader's choice and is skipped.
+
+use url::Url;
+
+use crate::finding::{Confidence, Finding};
+use crate::networks::registrable_domain;
+use crate::signatures::{ScriptAction, gesture_handler_ranges};
+
+use super::loads::{runs_without_click, unescape_js};
+use super::{Context, FindingSpec};
+
+/// Where a forced navigation goes, as far as the scanner can tell.
+enum Destination {
+    /// An affiliate address (or a network's shortener).
+    Affiliate(Url),
+    /// Another site.
+    External(Url),
+    /// The same site: not reported.
+    SameSite,
+    /// Not visible statically (a variable, a run-time string).
+    Unknown,
+}
+
+/// Runs the forced-redirect detector.
+pub fn detect(context: &Context<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for refresh in &context.page.refreshes {
+        let Some(address) = &refresh.address else {
+            continue;
+        };
+        let destination = destination_of(context, Some(address));
+        findings.extend(report(
+            context,
+            "forced-redirect/meta-refresh",
+            &destination,
+            refresh.line,
+            address,
+            context.tag_evidence(refresh.node),
+            vec![("delay", format_delay(refresh.delay))],
+        ));
+    }
+
+    let page_has_affiliate_links = context.links.iter().any(|link| link.is_affiliate_like());
+    for script in &context.page.scripts {
+        if !runs_without_click(&script.place) {
+            continue;
+        }
+        let gestures = gesture_handler_ranges(&script.code);
+        for found in context.library.signatures.find(&script.code) {
+            if gestures
+                .iter()
+                .any(|range| range.contains(&found.range.start))
+            {
+                continue;
+            }
+            let signature = &context.library.signatures.all()[found.signature];
+            let line = script.line + script.code[..found.range.start].matches('\n').count() as u32;
+            let snippet = snippet_around(&script.code, found.range.clone());
+            let address = found.url.as_deref().map(unescape_js);
+            let (rule_id, destination) = match signature.action {
+                ScriptAction::Navigate => (
+                    "forced-redirect/script-location",
+                    destination_of(context, address.as_deref()),
+                ),
+                ScriptAction::OpenWindow => (
+                    "forced-redirect/popunder",
+                    destination_of(context, address.as_deref()),
+                ),
+                ScriptAction::Click => (
+                    "forced-redirect/auto-click",
+                    if page_has_affiliate_links {
+                        Destination::Affiliate(placeholder_url())
+                    } else {
+                        Destination::Unknown
+                    },
+                ),
+                ScriptAction::Submit => ("forced-redirect/auto-submit", form_destination(context)),
+                ScriptAction::CountdownReset => {
+                    findings.extend(context.finding(
+                        "claim-urgency/resetting-countdown",
+                        FindingSpec {
+                            line,
+                            column_hint: &snippet,
+                            evidence: Some(snippet.clone()),
+                            ..FindingSpec::default()
+                        },
+                    ));
+                    continue;
+                }
+                ScriptAction::Request | ScriptAction::InjectFrame => continue,
+            };
+            findings.extend(report(
+                context,
+                rule_id,
+                &destination,
+                line,
+                address.as_deref().unwrap_or(&snippet),
+                snippet.clone(),
+                vec![("delay", String::new())],
+            ));
+        }
+    }
+    findings
+}
+
+fn report(
+    context: &Context<'_>,
+    rule_id: &str,
+    destination: &Destination,
+    line: u32,
+    column_hint: &str,
+    evidence: String,
+    mut fields: Vec<(&str, String)>,
+) -> Option<Finding> {
+    let (url, downgrade, target, confidence) = match destination {
+        Destination::SameSite => return None,
+        Destination::Affiliate(url) => (Some(url), 0, "an affiliate link".to_string(), None),
+        Destination::External(url) => (
+            Some(url),
+            1,
+            url.host_str().unwrap_or("another site").to_string(),
+            None,
+        ),
+        Destination::Unknown => (
+            None,
+            1,
+            "an address built at run time".to_string(),
+            Some(Confidence::Low),
+        ),
+    };
+    let classification = url.map(|url| context.library.networks.classify(url));
+    let real_url = url.filter(|url| url.host_str() != Some(PLACEHOLDER_HOST));
+    let target = match (&classification, real_url) {
+        (Some(c), Some(_)) if c.network_name.is_some() => format!(
+            "the {} affiliate link",
+            c.network_name.clone().unwrap_or_default()
+        ),
+        (_, None) if matches!(destination, Destination::Affiliate(_)) => {
+            "a page with affiliate links".to_string()
+        }
+        _ => target,
+    };
+    fields.push(("destination", target));
+    context.finding(
+        rule_id,
+        FindingSpec {
+            line,
+            column_hint,
+            fields,
+            evidence: Some(evidence),
+            url: real_url,
+            classification: classification.as_ref().filter(|_| real_url.is_some()),
+            downgrade,
+            confidence,
+        },
+    )
+}
+
+const PLACEHOLDER_HOST: &str = "affiliate.invalid";
+
+/// Stands for "one of the page's affiliate links" when a scripted click's target is not
+/// known statically.
+fn placeholder_url() -> Url {
+    Url::parse("https://affiliate.invalid/").unwrap_or_else(|_| unreachable_url())
+}
+
+fn unreachable_url() -> Url {
+    Url::parse("about:blank").expect("about:blank parses")
+}
+
+fn destination_of(context: &Context<'_>, address: Option<&str>) -> Destination {
+    let Some(address) = address.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Destination::Unknown;
+    };
+    let resolved = crate::page::resolve_address(context.page.base_url.as_ref(), address)
+        .or_else(|| crate::page::resolve_address(None, address));
+    let Some(url) = resolved else {
+        // A relative address on a page read from a file: the same site.
+        return if address.contains("://") || address.starts_with("//") {
+            Destination::Unknown
+        } else {
+            Destination::SameSite
+        };
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Destination::SameSite;
+    }
+    let classification = context.library.networks.classify(&url);
+    if classification.is_affiliate()
+        || (classification.kind == crate::networks::LinkKind::Shortener
+            && classification.network.is_some())
+    {
+        return Destination::Affiliate(url);
+    }
+    let page_domain = context
+        .page
+        .url
+        .as_ref()
+        .and_then(|page| page.host_str())
+        .and_then(registrable_domain);
+    let target_domain = url.host_str().and_then(registrable_domain);
+    if page_domain.is_some() && page_domain == target_domain {
+        Destination::SameSite
+    } else {
+        Destination::External(url)
+    }
+}
+
+/// The destination of a scripted form submission: the first form whose action is an
+/// affiliate address, else the first form's action, else unknown.
+fn form_destination(context: &Context<'_>) -> Destination {
+    let actions: Vec<&str> = context
+        .page
+        .document
+        .nodes()
+        .iter()
+        .filter(|node| node.element_name() == Some("form"))
+        .filter_map(|node| node.attr("action"))
+        .collect();
+    let mut fallback = Destination::Unknown;
+    for action in actions {
+        match destination_of(context, Some(action)) {
+            Destination::Affiliate(url) => return Destination::Affiliate(url),
+            other => {
+                if matches!(fallback, Destination::Unknown) {
+                    fallback = other;
+                }
+            }
+        }
+    }
+    fallback
+}
+
+fn format_delay(delay: f64) -> String {
+    if delay == 0.0 {
+        "at once".to_string()
+    } else {
+        format!("after {delay} s")
+    }
+}
+
+/// The matched code with a little context, on one line.
+fn snippet_around(code: &str, range: std::ops::Range<usize>) -> String {
+    let mut end = (range.end + 60).min(code.len());
+    while !code.is_char_boundary(end) {
+        end -= 1;
+    }
+    let text = &code[range.start..end];
+    let line = text.lines().next().unwrap_or("");
+    line.trim().to_string()
+}

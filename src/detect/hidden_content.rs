@@ -1,0 +1,73 @@
+//! Hidden content: links to affiliate addresses a reader cannot see (a trap for
+//! scripted clicks and search engines), and hidden text blocks stuffed with offers
+//! (claims or affiliate links in text no reader sees).
+
+use crate::detect::claims::find_claims;
+use crate::finding::Finding;
+use crate::page::TextScope;
+
+use super::{Context, FindingSpec};
+
+/// Runs the hidden-content detector.
+pub fn detect(context: &Context<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for link in &context.links {
+        let Some(reason) = link.hidden else {
+            continue;
+        };
+        if !link.is_affiliate_like() {
+            continue;
+        }
+        let page_link = &context.page.links[link.index];
+        findings.extend(context.finding(
+            "hidden-content/hidden-affiliate-link",
+            FindingSpec {
+                line: page_link.line,
+                column_hint: &page_link.href,
+                fields: vec![
+                    (
+                        "network",
+                        link.classification.network_name.clone().unwrap_or_default(),
+                    ),
+                    ("reason", reason.describe().to_string()),
+                ],
+                evidence: Some(context.tag_evidence(page_link.node)),
+                url: Some(&link.url),
+                classification: Some(&link.classification),
+                ..FindingSpec::default()
+            },
+        ));
+    }
+    for block in context.page.blocks_in(TextScope::Text) {
+        let Some(reason) = context.visibility.hidden_reason(block.node) else {
+            continue;
+        };
+        let claims = find_claims(&context.library.rules, block);
+        let affiliate_links = context.links.iter().filter(|link| {
+            link.is_affiliate_like()
+                && context
+                    .page
+                    .document
+                    .ancestors(context.page.links[link.index].node)
+                    .any(|ancestor| ancestor == block.node)
+        });
+        let offers = claims.len() + affiliate_links.count();
+        if offers == 0 {
+            continue;
+        }
+        findings.extend(context.finding(
+            "hidden-content/hidden-offer-text",
+            FindingSpec {
+                line: block.line_at(0),
+                column_hint: block.text.split(' ').next().unwrap_or(""),
+                fields: vec![
+                    ("reason", reason.describe().to_string()),
+                    ("count", offers.to_string()),
+                ],
+                evidence: Some(block.text.clone()),
+                ..FindingSpec::default()
+            },
+        ));
+    }
+    findings
+}

@@ -1,0 +1,372 @@
+//! The page's links and no-click loads, classified once for every detector: which
+//! network each address belongs to, whether it is a click URL, a deep link or a
+//! shortener, whether the element is hidden, whether the referrer is stripped.
+//!
+//! Sources of no-click loads: elements that fetch an address (`img`, `iframe`,
+//! `script`, `link rel=stylesheet|prefetch|preload|prerender`, `object`, `embed`,
+//! `source`...), CSS `url()` in `<style>` blocks and `style` attributes, and scripts
+//! that request addresses (`new Image().src`, `fetch`, `sendBeacon`, XHR, injected
+//! frames, `document.write`) outside click handlers.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use url::Url;
+
+use crate::library::Library;
+use crate::networks::{Classification, LinkKind};
+use crate::page::visibility::{HiddenReason, Visibility};
+use crate::page::{NodeId, Page, ScriptPlace, resolve_address};
+use crate::signatures::{ScriptAction, gesture_handler_ranges};
+
+/// A link a reader can click, with its classification.
+#[derive(Debug, Clone)]
+pub struct ClassifiedLink {
+    /// Index in `page.links`.
+    pub index: usize,
+    /// The resolved URL (http/https only).
+    pub url: Url,
+    /// What it is.
+    pub classification: Classification,
+    /// Why the link is hidden, if it is.
+    pub hidden: Option<HiddenReason>,
+}
+
+impl ClassifiedLink {
+    /// True for affiliate links and shorteners of a known network (they redirect to one).
+    pub fn is_affiliate_like(&self) -> bool {
+        self.classification.is_affiliate()
+            || (self.classification.kind == LinkKind::Shortener
+                && self.classification.network.is_some())
+    }
+}
+
+/// How a no-click load happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadVia {
+    /// An element attribute (`src`, `srcset`, `href` of `<link>`, `data`...).
+    Element {
+        /// The attribute.
+        attribute: String,
+    },
+    /// A CSS `url()`.
+    CssUrl,
+    /// A script (signature id).
+    Script {
+        /// The signature that matched.
+        signature: String,
+    },
+}
+
+/// An address loaded without a click.
+#[derive(Debug, Clone)]
+pub struct Load {
+    /// The element responsible (the element itself, the `<style>`, or the `<script>`).
+    pub node: NodeId,
+    /// Its tag name (for scripts: `script`; for injected frames: `iframe`).
+    pub element: String,
+    /// How.
+    pub via: LoadVia,
+    /// The address as written.
+    pub address: String,
+    /// The resolved URL.
+    pub url: Url,
+    /// What it is.
+    pub classification: Classification,
+    /// Why the loading element is hidden, if it is.
+    pub hidden: Option<HiddenReason>,
+    /// True when the load hides the page it came from (`referrerpolicy="no-referrer"`,
+    /// `rel="noreferrer"`, or a script writing into an `about:blank`/`data:` frame).
+    pub referrer_stripped: bool,
+    /// Source line.
+    pub line: u32,
+}
+
+impl Load {
+    /// True for affiliate loads and shorteners of a known network.
+    pub fn is_affiliate_like(&self) -> bool {
+        self.classification.is_affiliate()
+            || (self.classification.kind == LinkKind::Shortener
+                && self.classification.network.is_some())
+    }
+
+    /// True for a generic shortener (the destination is unknown until followed).
+    pub fn is_generic_shortener(&self) -> bool {
+        self.classification.kind == LinkKind::Shortener && self.classification.network.is_none()
+    }
+}
+
+/// Classifies every http(s) link of the page.
+pub fn classify_links(
+    page: &Page,
+    library: &Library,
+    visibility: &Visibility,
+) -> Vec<ClassifiedLink> {
+    page.links
+        .iter()
+        .enumerate()
+        .filter_map(|(index, link)| {
+            let url = link.url.clone().or_else(|| absolute_url(&link.href))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return None;
+            }
+            Some(ClassifiedLink {
+                index,
+                classification: library.networks.classify(&url),
+                hidden: visibility.hidden_reason(link.node),
+                url,
+            })
+        })
+        .collect()
+}
+
+/// Collects every address the page loads without a click.
+pub fn collect_loads(page: &Page, library: &Library, visibility: &Visibility) -> Vec<Load> {
+    let mut loads = Vec::new();
+    let mut push =
+        |node: NodeId, element: &str, via: LoadVia, address: &str, stripped: bool, line: u32| {
+            let Some(url) =
+                resolve_address(page.base_url.as_ref(), address).or_else(|| absolute_url(address))
+            else {
+                return;
+            };
+            if !matches!(url.scheme(), "http" | "https") {
+                return;
+            }
+            loads.push(Load {
+                node,
+                element: element.to_string(),
+                via,
+                address: address.to_string(),
+                classification: library.networks.classify(&url),
+                hidden: visibility.hidden_reason(node),
+                referrer_stripped: stripped,
+                line,
+                url,
+            });
+        };
+
+    for resource in &page.resources {
+        let element = page.document.node(resource.node);
+        let policy = element
+            .attr("referrerpolicy")
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let rel_noreferrer = element.attr("rel").is_some_and(|rel| {
+            rel.to_ascii_lowercase()
+                .split_whitespace()
+                .any(|t| t == "noreferrer")
+        });
+        let stripped = policy == "no-referrer" || rel_noreferrer;
+        push(
+            resource.node,
+            &resource.element,
+            LoadVia::Element {
+                attribute: resource.attribute.clone(),
+            },
+            &resource.address,
+            stripped,
+            resource.line,
+        );
+    }
+
+    for style in &page.styles {
+        for (address, offset) in css_urls(&style.css) {
+            let line = style.line + style.css[..offset].matches('\n').count() as u32;
+            push(
+                style.node,
+                if style.inline {
+                    element_name(page, style.node)
+                } else {
+                    "style"
+                },
+                LoadVia::CssUrl,
+                &address,
+                false,
+                line,
+            );
+        }
+    }
+
+    let blank_frames = page.document.nodes().iter().any(|node| {
+        matches!(node.element_name(), Some("iframe") | Some("frame"))
+            && node.attr("src").is_none_or(|src| {
+                let src = src.trim().to_ascii_lowercase();
+                src.is_empty() || src.starts_with("about:") || src.starts_with("data:")
+            })
+    });
+    for script in &page.scripts {
+        if !runs_without_click(&script.place) {
+            continue;
+        }
+        let gestures = gesture_handler_ranges(&script.code);
+        let writes_into_frame =
+            script.code.contains("contentWindow") || script.code.contains("contentDocument");
+        for found in library.signatures.find(&script.code) {
+            let signature = &library.signatures.all()[found.signature];
+            if !matches!(
+                signature.action,
+                ScriptAction::Request | ScriptAction::InjectFrame
+            ) {
+                continue;
+            }
+            if gestures
+                .iter()
+                .any(|range| range.contains(&found.range.start))
+            {
+                continue;
+            }
+            let Some(address) = found.url.as_deref().map(unescape_js) else {
+                continue;
+            };
+            let line = script.line + script.code[..found.range.start].matches('\n').count() as u32;
+            let element = if signature.action == ScriptAction::InjectFrame
+                || script.code.contains("createElement")
+                    && script.code.to_ascii_lowercase().contains("iframe")
+            {
+                "iframe"
+            } else {
+                "script"
+            };
+            push(
+                script.node,
+                element,
+                LoadVia::Script {
+                    signature: signature.id.clone(),
+                },
+                &address,
+                blank_frames && writes_into_frame,
+                line,
+            );
+        }
+    }
+    loads
+}
+
+/// True when code in this place runs without the reader clicking: inline scripts,
+/// non-gesture event handlers (`onload`, `onerror`, `onmouseover`...), and
+/// `javascript:` URLs in attributes that load by themselves (`iframe src`).
+pub fn runs_without_click(place: &ScriptPlace) -> bool {
+    match place {
+        ScriptPlace::Inline => true,
+        ScriptPlace::EventHandler(event) => !is_gesture_event(event),
+        ScriptPlace::JavascriptUrl { element, attribute } => {
+            attribute == "src" && matches!(element.as_str(), "iframe" | "frame" | "embed" | "img")
+        }
+    }
+}
+
+/// Events only a reader's deliberate action fires.
+pub fn is_gesture_event(event: &str) -> bool {
+    matches!(
+        event,
+        "click"
+            | "dblclick"
+            | "auxclick"
+            | "mousedown"
+            | "mouseup"
+            | "pointerdown"
+            | "pointerup"
+            | "touchstart"
+            | "touchend"
+            | "submit"
+            | "keydown"
+            | "keyup"
+            | "keypress"
+            | "contextmenu"
+            | "change"
+            | "input"
+    )
+}
+
+/// An absolute URL from an address with no base (protocol-relative taken as https).
+fn absolute_url(address: &str) -> Option<Url> {
+    resolve_address(None, address)
+}
+
+fn element_name(page: &Page, node: NodeId) -> &str {
+    page.document.node(node).element_name().unwrap_or("element")
+}
+
+/// Every `url(...)` in CSS (comments removed), with its byte offset.
+pub fn css_urls(css: &str) -> Vec<(String, usize)> {
+    static URL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?i)url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)"#)
+            .expect("valid CSS url regex")
+    });
+    static COMMENT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?s)/\*.*?\*/").expect("valid comment regex"));
+    // Replace comments by spaces of the same length so offsets stay right.
+    let without_comments = COMMENT.replace_all(css, |captures: &regex::Captures<'_>| {
+        " ".repeat(captures[0].len())
+    });
+    URL.captures_iter(&without_comments)
+        .filter_map(|captures| {
+            let value = captures
+                .get(1)
+                .or_else(|| captures.get(2))
+                .or_else(|| captures.get(3))?;
+            let whole = captures.get(0)?;
+            Some((value.as_str().trim().to_string(), whole.start()))
+        })
+        .filter(|(address, _)| !address.is_empty())
+        .collect()
+}
+
+/// Undoes the JavaScript string escapes used to hide URLs: `\/`, `\xHH`, `\uHHHH`,
+/// `\u{H…}`.
+pub fn unescape_js(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(character) = chars.next() {
+        if character != '\\' {
+            out.push(character);
+            continue;
+        }
+        match chars.next() {
+            Some('x') => {
+                let hex: String = chars.by_ref().take(2).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(decoded) => out.push(decoded),
+                    None => out.push_str(&hex),
+                }
+            }
+            Some('u') => {
+                let hex: String = if chars.peek() == Some(&'{') {
+                    chars.next();
+                    chars.by_ref().take_while(|c| *c != '}').take(6).collect()
+                } else {
+                    chars.by_ref().take(4).collect()
+                };
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(decoded) => out.push(decoded),
+                    None => out.push_str(&hex),
+                }
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn css_urls_see_through_quotes_comments_and_case() {
+        let css = ".a{background:URL( 'https://x.example/a' )} /* url(https://no.example/) */ .b{background:url(/*c*/\"https://x.example/b\")}";
+        let urls: Vec<String> = css_urls(css).into_iter().map(|(u, _)| u).collect();
+        assert_eq!(urls, vec!["https://x.example/a", "https://x.example/b"]);
+    }
+
+    #[test]
+    fn js_escapes_are_undone() {
+        assert_eq!(
+            unescape_js(r"https:\/\/s.click.aliexpress.com\x2fe\u002F_D\u{41}"),
+            "https://s.click.aliexpress.com/e/_DA"
+        );
+    }
+}

@@ -1,0 +1,3048 @@
+//! The visibility model: which elements of a page a reader cannot see, and why.
+//!
+//! Detectors ask it whether an element that loads an affiliate URL, or a piece of text,
+//! is hidden (cookie stuffing, hidden claims). It reads what a browser would read from the
+//! page itself: the `hidden` attribute, `width`/`height` attributes, inline `style=""`
+//! declarations and `<style>` blocks (parsed with `simplecss`), applies the CSS cascade
+//! (`!important`, origin, specificity, source order) and inheritance, and names one
+//! [`HiddenReason`] per hidden node. It does not judge anything: detectors decide what a
+//! hidden element means.
+//!
+//! # What counts as hidden
+//! - the `hidden` attribute, unless an author `display` value overrides it (browsers show
+//!   `<div hidden style="display:block">`); `<input type=hidden>` always;
+//! - `display:none`; `visibility:hidden|collapse`; `opacity` of 0.01 or less, also when
+//!   the opacities of nested elements multiply to that;
+//! - a width or height of 0-1px from the `width`/`height` attributes of embedded content
+//!   (`iframe`, `img`, `embed`, `object`, `video`, `canvas`, `svg`, `input type=image`) or
+//!   from CSS `width`/`height`/`max-width`/`max-height` (a `min-*` above 1px undoes it).
+//!   For replaced elements (frames, images...) that is enough; other elements only lose
+//!   their content when they also clip it (`overflow` other than `visible`) and have no
+//!   padding in that direction, since `height:0` alone lets content overflow visibly
+//!   (the common `height:0; padding-bottom:56%` video wrapper is not hidden);
+//! - off-screen: `position:absolute|fixed|relative` with `left`/`top` (or `right`/`bottom`
+//!   when the opposite side is `auto`) at -1000px or beyond, `margin-left` at -1000px or
+//!   beyond, `text-indent` at -999px or beyond, a `translate` of -1000px or beyond;
+//! - clipped: `clip: rect(...)` with no area on an absolutely positioned element,
+//!   `clip-path` `inset()` of 50% or more per axis, `circle(0)`, `ellipse(0 ...)`,
+//!   `rect()`/`xywh()` with no area;
+//! - scaled to zero: `transform` `scale(0)`, `scaleX(0)`, `scale3d(0, ...)`, a matrix
+//!   with no area, the `scale` property (factors of 0.01 or less).
+//!
+//! Inline non-replaced boxes (a plain `<span>`, `<a>`) ignore sizes, transforms and
+//! `text-indent`, as browsers do, unless `position:absolute|fixed`, `float` or a flex or
+//! grid parent turns them into blocks.
+//!
+//! A node is hidden when it or any ancestor is. The one exception is `visibility`, which
+//! is inherited: a child that sets `visibility:visible` inside a `visibility:hidden`
+//! parent is shown (still hidden by any other reason of its ancestors).
+//!
+//! # Cascade and selectors
+//! Presentational hints (`width="0"`) come first, then `<style>` rules by specificity and
+//! source order, then inline styles; `!important` stylesheet declarations beat inline
+//! ones and inline `!important` beats everything. Declarations a browser would drop
+//! (`display:blah`) do not take part; values we cannot evaluate (`calc()` of mixed units,
+//! `var()`) take part and count as not hiding. Selectors are what `simplecss` tokenizes:
+//! type, universal, `#id`, `.class`, `[attr]`, `[attr=v]`, `[attr~=v]`, `[attr|=v]`,
+//! descendant, `>` and `+` combinators, `:first-child`, `:lang()`, plus `:last-child`,
+//! `:only-child`, `:root`, `:empty`, `:link`/`:any-link`; state pseudo-classes
+//! (`:hover`, `:focus`...) never match. CSS escapes (`.md\:block`) are decoded. A selector
+//! we cannot parse (`:not()`, `:nth-child()`, `~`, `^=`, pseudo-elements) is dropped on
+//! its own; the rest of its selector list still applies. Type selectors are
+//! case-insensitive, classes and ids case-sensitive (standards mode).
+//!
+//! `@media` blocks and `<style media>` apply when a query names `screen` or `all` or no
+//! media type (`print`, `speech`, `not screen` do not); media features such as
+//! `(max-width: 600px)` are not evaluated: every such block applies, as if the page were
+//! read at every width at once and later rules win. `@layer` blocks apply in source
+//! order (layer precedence is not modelled). `@supports`, `@container`, `@keyframes`,
+//! `@font-face` and every other at-rule are skipped whole, braces and all.
+//!
+//! # Limits (hostile pages)
+//! The walk is iterative (100,000 nested elements are fine), at most [`MAX_RULES`]
+//! selectors that set a property we track are kept, `@media` nesting is followed
+//! [`MAX_AT_RULE_DEPTH`] levels deep, selectors of more than [`MAX_COMPOUNDS`] parts are
+//! dropped, and selector matching stops after [`MAX_MATCH_STEPS`] steps (later nodes then
+//! only see attributes and inline styles); [`Visibility::is_incomplete`] says when a cap
+//! was hit. Rules are indexed by the id, class, tag or attribute name of their rightmost
+//! part, so an element only tries the rules that could match it, and a count of the ids,
+//! classes, tags and attribute names of the current ancestors rejects most descendant
+//! selectors without walking up the tree. Matching a selector is linear in the depth of
+//! the tree (Servo's early-exit scheme), never exponential.
+//!
+//! # Out of reach
+//! - computed layout: elements pushed off-screen or covered by their parents' sizes,
+//!   `overflow:hidden` ancestors smaller than their content, z-index stacking behind other
+//!   elements, percentages and viewport sizes (`vw`/`vh` count as 10px, `em`/`rem` as
+//!   16px), media features;
+//! - colour on colour, `font-size:0`, `content-visibility`, closed `<details>` and
+//!   `<dialog>`, `<noscript>`, elements a browser never renders (`<head>`, `<script>`);
+//! - CSS from external stylesheets (`<link rel=stylesheet>`, `@import`), CSS variables,
+//!   CSS nesting, `@supports` and `@container` conditions, cascade layers' precedence;
+//! - `:not()`, `:is()`, `:nth-child()` and other pseudo-classes `simplecss` cannot parse,
+//!   sibling combinator `~`, substring attribute selectors, quirks-mode case-insensitive
+//!   classes;
+//! - styles set by scripts.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use simplecss::{AttributeOperator, DeclarationTokenizer, SelectorToken, SelectorTokenizer};
+
+use super::dom::{Document, Node, NodeId, NodeKind};
+
+/// At most this many selectors (each selector of a selector list counts once) that set a
+/// property this module reads are kept from a page's `<style>` blocks; the rest are
+/// ignored and [`Visibility::is_incomplete`] is set.
+pub const MAX_RULES: usize = 10_000;
+
+/// Selector matching gives up after this many steps (a step is one compound selector
+/// tested against one element, or one ancestor filter check); from then on only
+/// attributes and inline styles count.
+pub const MAX_MATCH_STEPS: u64 = 20_000_000;
+
+/// `@media`/`@layer` blocks nested deeper than this are skipped.
+pub const MAX_AT_RULE_DEPTH: usize = 8;
+
+/// Selectors with more compound parts than this (`a b c ...`) are dropped.
+pub const MAX_COMPOUNDS: usize = 32;
+
+/// Opacity at or below this hides (0.01, with room for rounding of products).
+const OPACITY_LIMIT: f64 = 0.01 + 1e-9;
+
+/// A scale factor at or below this (in absolute value) hides.
+const SCALE_LIMIT: f64 = 0.01 + 1e-9;
+
+/// Offsets at or beyond this many pixels to the left or top put a box off-screen.
+const OFF_SCREEN_PX: f64 = -1000.0;
+
+/// `text-indent` at or beyond this pushes text off-screen.
+const TEXT_INDENT_PX: f64 = -999.0;
+
+/// Why an element is hidden from a reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HiddenReason {
+    /// The `hidden` attribute (not overridden by an author `display`), or
+    /// `<input type=hidden>`.
+    HiddenAttribute,
+    /// `display:none`.
+    DisplayNone,
+    /// `visibility:hidden` or `visibility:collapse`.
+    VisibilityHidden,
+    /// `opacity` of 0.01 or less (on the element, or multiplied down nested elements).
+    OpacityZero,
+    /// A width or height of 0-1px, from attributes or CSS.
+    ZeroSize,
+    /// Positioned, indented or translated 1000px or more off the page.
+    OffScreen,
+    /// Clipped to nothing (`clip: rect(0 0 0 0)`, `clip-path: inset(50%)`, `circle(0)`).
+    Clipped,
+    /// Transformed to nothing (`transform: scale(0)`, `scaleX(0)`, the `scale` property).
+    ScaledToZero,
+}
+
+impl HiddenReason {
+    /// A short description for messages, e.g. `display:none`.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            HiddenReason::HiddenAttribute => "hidden attribute",
+            HiddenReason::DisplayNone => "display:none",
+            HiddenReason::VisibilityHidden => "visibility:hidden",
+            HiddenReason::OpacityZero => "opacity:0",
+            HiddenReason::ZeroSize => "zero size (0-1px)",
+            HiddenReason::OffScreen => "positioned off-screen",
+            HiddenReason::Clipped => "clipped to nothing",
+            HiddenReason::ScaledToZero => "scaled to zero",
+        }
+    }
+}
+
+impl fmt::Display for HiddenReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// Which nodes of one [`Document`] a reader cannot see, and why; computed once per page.
+#[derive(Debug, Clone, Default)]
+pub struct Visibility {
+    /// Per node: why the node itself is hidden.
+    own: Vec<Option<HiddenReason>>,
+    /// Per node: the nearest reason, the node's own or an ancestor's.
+    hidden: Vec<Option<HiddenReason>>,
+    /// True when a cap on rules or matching work was hit.
+    incomplete: bool,
+}
+
+impl Visibility {
+    /// Computes the visibility of every node of `document`. Never panics, whatever the
+    /// markup or CSS; its cost is bounded by the caps in the module documentation.
+    pub fn compute(document: &Document) -> Visibility {
+        Visibility::compute_within(document, MAX_MATCH_STEPS)
+    }
+
+    /// [`Visibility::compute`] with a matching budget of `budget` steps.
+    fn compute_within(document: &Document, budget: u64) -> Visibility {
+        let nodes = document.nodes();
+        let sheet = Sheet::collect(document);
+        let index = RuleIndex::new(&sheet.rules);
+        let siblings = Siblings::new(document);
+        let mut matcher = Matcher {
+            nodes,
+            siblings: &siblings,
+            budget,
+        };
+        let mut states: Vec<NodeState> = Vec::with_capacity(nodes.len());
+        let mut ancestors: Vec<(NodeId, Vec<u32>)> = Vec::new();
+        let mut counts = vec![0u32; index.symbol_count()];
+        let mut candidates: Vec<usize> = Vec::new();
+        for (id, node) in nodes.iter().enumerate() {
+            // Keep `ancestors` the chain from the root to this node's parent (nodes come
+            // in document order, so the parent is always on the stack).
+            while ancestors
+                .last()
+                .is_some_and(|(top, _)| Some(*top) != node.parent)
+            {
+                if let Some((_, symbols)) = ancestors.pop() {
+                    for symbol in symbols {
+                        if let Some(count) = counts.get_mut(symbol as usize) {
+                            *count = count.saturating_sub(1);
+                        }
+                    }
+                }
+            }
+            let parent = node
+                .parent
+                .and_then(|parent| states.get(parent))
+                .copied()
+                .unwrap_or(NodeState::ROOT);
+            let mut symbols = Vec::new();
+            let own = match &node.kind {
+                NodeKind::Element { name, .. } => {
+                    symbols = index.node_symbols(node);
+                    let hints = presentational_hints(node, name);
+                    let inline = node
+                        .attr("style")
+                        .map(|style| parse_declaration_list(&strip_comments(style)))
+                        .unwrap_or_default();
+                    let mut style = Style::default();
+                    for (position, declaration) in hints.iter().enumerate() {
+                        style.apply(declaration, Priority::hint(position));
+                    }
+                    if matcher.budget > 0 {
+                        index.candidates(&symbols, &mut candidates);
+                    } else {
+                        candidates.clear();
+                    }
+                    for &rule_index in &candidates {
+                        let Some(rule) = sheet.rules.get(rule_index) else {
+                            continue;
+                        };
+                        let required = index
+                            .required
+                            .get(rule_index)
+                            .map_or(&[][..], Vec::as_slice);
+                        if !matcher.ancestors_may_match(required, &counts)
+                            || !matcher.matches(&rule.selector, id)
+                        {
+                            continue;
+                        }
+                        let Some(block) = sheet.blocks.get(rule.block) else {
+                            continue;
+                        };
+                        for (position, declaration) in block.iter().enumerate() {
+                            let priority = Priority::rule(declaration.important, rule, position);
+                            style.apply(declaration, priority);
+                        }
+                    }
+                    for (position, declaration) in inline.iter().enumerate() {
+                        style.apply(declaration, Priority::inline(declaration, position));
+                    }
+                    interpret(node, name, &style, parent.blockifies_children)
+                }
+                _ => Own::NONE,
+            };
+            states.push(NodeState::combine(&own, &parent));
+            for &symbol in &symbols {
+                if let Some(count) = counts.get_mut(symbol as usize) {
+                    *count = count.saturating_add(1);
+                }
+            }
+            ancestors.push((id, symbols));
+        }
+        Visibility {
+            own: states.iter().map(|state| state.own).collect(),
+            hidden: states.iter().map(|state| state.hidden).collect(),
+            incomplete: sheet.truncated || matcher.budget == 0,
+        }
+    }
+
+    /// Why this node itself is hidden (own attributes, inline style, `<style>` rules), if
+    /// it is. An inherited `visibility:hidden` is not the node's own reason.
+    pub fn own_reason(&self, id: NodeId) -> Option<HiddenReason> {
+        self.own.get(id).copied().flatten()
+    }
+
+    /// Why this node is hidden, itself or through an ancestor (the nearest reason), if it
+    /// is. A node that sets `visibility:visible` escapes its ancestors'
+    /// `visibility:hidden`, but no other ancestor reason.
+    pub fn hidden_reason(&self, id: NodeId) -> Option<HiddenReason> {
+        self.hidden.get(id).copied().flatten()
+    }
+
+    /// True when the node, or an ancestor, is hidden from a reader.
+    pub fn is_hidden(&self, id: NodeId) -> bool {
+        self.hidden_reason(id).is_some()
+    }
+
+    /// True when the page hit a cap ([`MAX_RULES`], [`MAX_MATCH_STEPS`]) and some
+    /// stylesheet rules were not applied: a hidden element may be reported visible.
+    pub fn is_incomplete(&self) -> bool {
+        self.incomplete
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Per-node results and inheritance
+// ---------------------------------------------------------------------------------------
+
+/// What a node's own attributes and styles say.
+struct Own {
+    /// The node's own reason, `visibility` included.
+    reason: Option<HiddenReason>,
+    /// The node's own reason, `visibility` left out (the reasons children cannot undo).
+    structural: Option<HiddenReason>,
+    /// The node's `visibility`, as specified.
+    visibility: VisibilitySpec,
+    /// The node's own opacity, 0 to 1.
+    opacity: f64,
+    /// True when the node is a flex or grid container (its children become blocks).
+    blockifies_children: bool,
+}
+
+impl Own {
+    /// A node without styles (text, comments, the document).
+    const NONE: Own = Own {
+        reason: None,
+        structural: None,
+        visibility: VisibilitySpec::Inherit,
+        opacity: 1.0,
+        blockifies_children: false,
+    };
+}
+
+/// A specified `visibility`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VisibilitySpec {
+    /// `visible` or `initial`.
+    Visible,
+    /// `hidden` or `collapse`.
+    Hidden,
+    /// Not set, `inherit`, `unset`, or something we cannot evaluate.
+    Inherit,
+}
+
+/// What is known of a node once its ancestors are done.
+#[derive(Debug, Clone, Copy)]
+struct NodeState {
+    /// The node's own reason.
+    own: Option<HiddenReason>,
+    /// The nearest reason, own or inherited.
+    hidden: Option<HiddenReason>,
+    /// The nearest reason that a child's `visibility:visible` cannot undo.
+    structural: Option<HiddenReason>,
+    /// The computed `visibility` is `hidden`.
+    visibility_hidden: bool,
+    /// The product of the opacities from the root to this node.
+    opacity: f64,
+    /// The node is a flex or grid container.
+    blockifies_children: bool,
+}
+
+impl NodeState {
+    /// The state above the root.
+    const ROOT: NodeState = NodeState {
+        own: None,
+        hidden: None,
+        structural: None,
+        visibility_hidden: false,
+        opacity: 1.0,
+        blockifies_children: false,
+    };
+
+    /// The state of a node from its own styles and its parent's state.
+    fn combine(own: &Own, parent: &NodeState) -> NodeState {
+        let visibility_hidden = match own.visibility {
+            VisibilitySpec::Hidden => true,
+            VisibilitySpec::Visible => false,
+            VisibilitySpec::Inherit => parent.visibility_hidden,
+        };
+        let opacity = parent.opacity * own.opacity;
+        // Opacities multiply: 0.1 inside 0.1 is as invisible as 0.01.
+        let faded = (opacity <= OPACITY_LIMIT && parent.opacity > OPACITY_LIMIT)
+            .then_some(HiddenReason::OpacityZero);
+        let structural = own.structural.or(faded).or(parent.structural);
+        let hidden = own.reason.or(faded).or({
+            if own.visibility == VisibilitySpec::Visible && parent.visibility_hidden {
+                // The one inheritance a child can undo: `visibility:visible` inside
+                // `visibility:hidden` is shown, unless something else hides it.
+                parent.structural
+            } else {
+                parent.hidden
+            }
+        });
+        NodeState {
+            own: own.reason,
+            hidden,
+            structural,
+            visibility_hidden,
+            opacity,
+            blockifies_children: own.blockifies_children,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Properties, declarations and the cascade
+// ---------------------------------------------------------------------------------------
+
+/// The CSS properties (longhands) this module reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Property {
+    Display,
+    Visibility,
+    Opacity,
+    Position,
+    Float,
+    Width,
+    Height,
+    MinWidth,
+    MinHeight,
+    MaxWidth,
+    MaxHeight,
+    Top,
+    Right,
+    Bottom,
+    Left,
+    MarginLeft,
+    TextIndent,
+    Clip,
+    ClipPath,
+    Transform,
+    Translate,
+    Scale,
+    OverflowX,
+    OverflowY,
+    PaddingTop,
+    PaddingRight,
+    PaddingBottom,
+    PaddingLeft,
+}
+
+/// Number of [`Property`] variants.
+const PROPERTY_COUNT: usize = 28;
+const _: () = assert!(Property::PaddingLeft as usize + 1 == PROPERTY_COUNT);
+
+/// One declaration of a tracked longhand, value lower-cased.
+#[derive(Debug, Clone)]
+struct Declaration {
+    property: Property,
+    value: String,
+    important: bool,
+}
+
+/// Where a declaration stands in the cascade; the greatest wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Priority {
+    important: bool,
+    inline: bool,
+    specificity: [u32; 3],
+    order: u32,
+    position: usize,
+}
+
+impl Priority {
+    /// A presentational hint (`width="0"`): below every author rule.
+    fn hint(position: usize) -> Priority {
+        Priority {
+            important: false,
+            inline: false,
+            specificity: [0; 3],
+            order: 0,
+            position,
+        }
+    }
+
+    /// A declaration of a stylesheet rule.
+    fn rule(important: bool, rule: &StyleRule, position: usize) -> Priority {
+        Priority {
+            important,
+            inline: false,
+            specificity: rule.selector.specificity,
+            order: rule.order,
+            position,
+        }
+    }
+
+    /// A declaration of the `style` attribute.
+    fn inline(declaration: &Declaration, position: usize) -> Priority {
+        Priority {
+            important: declaration.important,
+            inline: true,
+            specificity: [0; 3],
+            order: 0,
+            position,
+        }
+    }
+}
+
+/// The winning value of each tracked property for one element.
+#[derive(Default)]
+struct Style<'a> {
+    slots: [Option<(Priority, &'a str)>; PROPERTY_COUNT],
+}
+
+impl<'a> Style<'a> {
+    fn apply(&mut self, declaration: &'a Declaration, priority: Priority) {
+        let slot = &mut self.slots[declaration.property as usize];
+        if slot.is_none_or(|(current, _)| priority >= current) {
+            *slot = Some((priority, declaration.value.as_str()));
+        }
+    }
+
+    fn get(&self, property: Property) -> Option<&'a str> {
+        self.slots[property as usize].map(|(_, value)| value)
+    }
+}
+
+/// Parses a declaration list (`a:b; c:d !important`) into tracked longhands. Comments
+/// must already be gone.
+fn parse_declaration_list(text: &str) -> Vec<Declaration> {
+    let mut declarations = Vec::new();
+    for chunk in split_top_level(text, b';') {
+        // A nested rule (CSS nesting) is not a declaration.
+        if chunk.contains('{') {
+            continue;
+        }
+        if let Some((name, value, important)) = parse_declaration(chunk) {
+            for (property, value) in expand(&name, &value) {
+                if is_valid(property, &value) {
+                    declarations.push(Declaration {
+                        property,
+                        value,
+                        important,
+                    });
+                }
+            }
+        }
+    }
+    // Only the last declaration of a property (per importance) can win; keeping just
+    // those bounds the work per matched element whatever the block's length.
+    let mut seen = [[false; 2]; PROPERTY_COUNT];
+    let mut kept: Vec<Declaration> = declarations
+        .into_iter()
+        .rev()
+        .filter(|declaration| {
+            let seen = &mut seen[declaration.property as usize][usize::from(declaration.important)];
+            !std::mem::replace(seen, true)
+        })
+        .collect();
+    kept.reverse();
+    kept
+}
+
+/// One declaration: (lower-case name, lower-case value, important). `None` when it is
+/// malformed or names a property we do not read.
+fn parse_declaration(chunk: &str) -> Option<(String, String, bool)> {
+    let decoded = decode_escapes(chunk, false);
+    let text = decoded.trim();
+    // `!important` in any case and spacing (`! IMPORTANT`).
+    let (body, important) = match text.rfind('!') {
+        Some(bang) if text[bang + 1..].trim().eq_ignore_ascii_case("important") => {
+            (text[..bang].trim_end(), true)
+        }
+        _ => (text, false),
+    };
+    let colon = body.find(':')?;
+    let name = body[..colon].trim().to_ascii_lowercase();
+    if !is_tracked(&name) {
+        return None;
+    }
+    // simplecss checks the name is an identifier and the value is there; the value text
+    // itself is taken whole, since simplecss stops at nested parentheses (`calc((...))`).
+    let parsed = DeclarationTokenizer::from(body).next()?;
+    if !parsed.name.eq_ignore_ascii_case(&name) {
+        return None;
+    }
+    let value = body[colon + 1..].trim().to_ascii_lowercase();
+    if value.is_empty() {
+        return None;
+    }
+    Some((name, value, important || parsed.important))
+}
+
+/// Property names we read, shorthands and prefixed aliases included.
+fn is_tracked(name: &str) -> bool {
+    !expand(name, "0").is_empty()
+}
+
+/// Expands a declaration into the tracked longhands it sets.
+fn expand(name: &str, value: &str) -> Vec<(Property, String)> {
+    let single = |property: Property| vec![(property, value.to_string())];
+    match name {
+        "display" => single(Property::Display),
+        "visibility" => single(Property::Visibility),
+        "opacity" => single(Property::Opacity),
+        "position" => single(Property::Position),
+        "float" => single(Property::Float),
+        "width" => single(Property::Width),
+        "height" => single(Property::Height),
+        "min-width" => single(Property::MinWidth),
+        "min-height" => single(Property::MinHeight),
+        "max-width" => single(Property::MaxWidth),
+        "max-height" => single(Property::MaxHeight),
+        "top" => single(Property::Top),
+        "right" => single(Property::Right),
+        "bottom" => single(Property::Bottom),
+        "left" => single(Property::Left),
+        "margin-left" | "margin-inline-start" => single(Property::MarginLeft),
+        "text-indent" => single(Property::TextIndent),
+        "clip" => single(Property::Clip),
+        "clip-path" | "-webkit-clip-path" => single(Property::ClipPath),
+        "transform" | "-webkit-transform" | "-moz-transform" | "-ms-transform" | "-o-transform" => {
+            single(Property::Transform)
+        }
+        "translate" => single(Property::Translate),
+        "scale" => single(Property::Scale),
+        "overflow-x" => single(Property::OverflowX),
+        "overflow-y" => single(Property::OverflowY),
+        "padding-top" => single(Property::PaddingTop),
+        "padding-right" => single(Property::PaddingRight),
+        "padding-bottom" => single(Property::PaddingBottom),
+        "padding-left" => single(Property::PaddingLeft),
+        "overflow" => {
+            let parts = split_values(value);
+            match parts.as_slice() {
+                [both] => vec![
+                    (Property::OverflowX, both.to_string()),
+                    (Property::OverflowY, both.to_string()),
+                ],
+                [x, y] => vec![
+                    (Property::OverflowX, x.to_string()),
+                    (Property::OverflowY, y.to_string()),
+                ],
+                _ => Vec::new(),
+            }
+        }
+        "margin" => match four_sides(value) {
+            Some([_, _, _, left]) => vec![(Property::MarginLeft, left)],
+            None => Vec::new(),
+        },
+        "padding" => sides(
+            value,
+            [
+                Property::PaddingTop,
+                Property::PaddingRight,
+                Property::PaddingBottom,
+                Property::PaddingLeft,
+            ],
+        ),
+        "inset" => sides(
+            value,
+            [
+                Property::Top,
+                Property::Right,
+                Property::Bottom,
+                Property::Left,
+            ],
+        ),
+        _ => Vec::new(),
+    }
+}
+
+/// A four-sides shorthand (`padding`, `inset`) into its longhands.
+fn sides(value: &str, properties: [Property; 4]) -> Vec<(Property, String)> {
+    match four_sides(value) {
+        Some(values) => properties.into_iter().zip(values).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// 1-4 values as (top, right, bottom, left), CSS shorthand style.
+fn four_sides(value: &str) -> Option<[String; 4]> {
+    let parts = split_values(value);
+    let [top, right, bottom, left] = match parts.as_slice() {
+        [all] => [*all, *all, *all, *all],
+        [vertical, horizontal] => [*vertical, *horizontal, *vertical, *horizontal],
+        [top, horizontal, bottom] => [*top, *horizontal, *bottom, *horizontal],
+        [top, right, bottom, left] => [*top, *right, *bottom, *left],
+        _ => return None,
+    };
+    Some([top, right, bottom, left].map(str::to_string))
+}
+
+/// `inherit`, `initial` and the other keywords every property accepts.
+fn is_global(value: &str) -> bool {
+    matches!(
+        value,
+        "inherit" | "initial" | "unset" | "revert" | "revert-layer"
+    )
+}
+
+/// Values a browser would throw away do not take part in the cascade, so
+/// `.x{display:none} #y{display:blah}` still hides `#y.x`.
+fn is_valid(property: Property, value: &str) -> bool {
+    if is_global(value) || value.contains("var(") {
+        return true;
+    }
+    match property {
+        Property::Display => {
+            let words: Vec<&str> = value.split_ascii_whitespace().collect();
+            match words.as_slice() {
+                ["none"] | ["contents"] => true,
+                _ => words.iter().all(|word| DISPLAY_KEYWORDS.contains(word)),
+            }
+        }
+        Property::Visibility => matches!(value, "visible" | "hidden" | "collapse"),
+        Property::Position => matches!(
+            value,
+            "static" | "relative" | "absolute" | "fixed" | "sticky" | "-webkit-sticky"
+        ),
+        Property::Opacity => number_or_percent(value).is_some() || value.starts_with("calc("),
+        Property::OverflowX | Property::OverflowY => {
+            matches!(
+                value,
+                "visible" | "hidden" | "clip" | "scroll" | "auto" | "overlay"
+            ) || value.starts_with("-moz-")
+        }
+        Property::Width
+        | Property::Height
+        | Property::MinWidth
+        | Property::MinHeight
+        | Property::MaxWidth
+        | Property::MaxHeight
+        | Property::PaddingTop
+        | Property::PaddingRight
+        | Property::PaddingBottom
+        | Property::PaddingLeft => !length_px(value).is_some_and(|px| px < 0.0),
+        _ => true,
+    }
+}
+
+/// Display keywords (single or multi-keyword syntax, legacy prefixed boxes).
+const DISPLAY_KEYWORDS: &[&str] = &[
+    "block",
+    "inline",
+    "run-in",
+    "flow",
+    "flow-root",
+    "table",
+    "flex",
+    "grid",
+    "ruby",
+    "math",
+    "list-item",
+    "inline-block",
+    "inline-table",
+    "inline-flex",
+    "inline-grid",
+    "inline-list-item",
+    "table-row-group",
+    "table-header-group",
+    "table-footer-group",
+    "table-row",
+    "table-cell",
+    "table-column-group",
+    "table-column",
+    "table-caption",
+    "ruby-base",
+    "ruby-text",
+    "ruby-base-container",
+    "ruby-text-container",
+    "-webkit-box",
+    "-webkit-inline-box",
+    "-moz-box",
+    "-moz-inline-box",
+    "-webkit-flex",
+    "-webkit-inline-flex",
+    "-ms-flexbox",
+    "-ms-inline-flexbox",
+    "-ms-grid",
+    "-ms-inline-grid",
+];
+
+/// `width`/`height` attributes become CSS lengths on embedded content (presentational
+/// hints, overridden by any author CSS).
+fn presentational_hints(node: &Node, name: &str) -> Vec<Declaration> {
+    let maps_size = match name {
+        "iframe" | "img" | "embed" | "object" | "video" | "canvas" | "svg" => true,
+        "input" => node
+            .attr("type")
+            .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("image")),
+        _ => false,
+    };
+    if !maps_size {
+        return Vec::new();
+    }
+    [("width", Property::Width), ("height", Property::Height)]
+        .into_iter()
+        .filter_map(|(attribute, property)| {
+            let value = dimension_attribute(node.attr(attribute)?)?;
+            Some(Declaration {
+                property,
+                value,
+                important: false,
+            })
+        })
+        .collect()
+}
+
+/// HTML's rules for dimension values: leading digits (a fraction allowed), `%` for a
+/// percentage, anything after ignored (`"1px"` is 1). `None` when there is no number.
+fn dimension_attribute(value: &str) -> Option<String> {
+    let value = value.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let end = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let number: f64 = value[..end].trim_end_matches('.').parse().ok()?;
+    if !number.is_finite() {
+        return None;
+    }
+    if value[end..].starts_with('%') {
+        Some(format!("{number}%"))
+    } else {
+        Some(format!("{number}px"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading the winning values
+// ---------------------------------------------------------------------------------------
+
+/// Elements whose content box is the content (frames, images, media): a zero size hides
+/// them whatever their `overflow`.
+const REPLACED: &[&str] = &[
+    "img", "iframe", "embed", "object", "video", "audio", "canvas", "svg", "input", "textarea",
+    "select",
+];
+
+/// Elements that are inline boxes unless CSS says otherwise.
+const DEFAULT_INLINE: &[&str] = &[
+    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "code", "data", "dfn", "em", "font",
+    "i", "kbd", "label", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub",
+    "sup", "time", "tt", "u", "var",
+];
+
+/// The element's own hiding reasons from its winning values.
+fn interpret(node: &Node, name: &str, style: &Style<'_>, parent_blockifies: bool) -> Own {
+    let keyword = |property: Property| {
+        style
+            .get(property)
+            .filter(|value| !is_global(value) && !value.contains("var("))
+    };
+    let display = style.get(Property::Display);
+    let display_keyword = keyword(Property::Display);
+    let position = keyword(Property::Position).unwrap_or("static");
+    let floated = keyword(Property::Float).is_some_and(|value| value != "none");
+    let blockified = parent_blockifies || floated || matches!(position, "absolute" | "fixed");
+    let replaced = REPLACED.contains(&name);
+    let inline_box = match display_keyword {
+        Some("inline") | Some("inline flow") => true,
+        Some(_) => false,
+        None => DEFAULT_INLINE.contains(&name),
+    };
+    // Boxes that ignore sizes, transforms and text-indent.
+    let no_geometry =
+        display_keyword == Some("contents") || (inline_box && !replaced && !blockified);
+
+    let hidden_attribute = (node.attr("hidden").is_some()
+        && display.is_none_or(|value| value == "revert" || value == "revert-layer"))
+        || (name == "input"
+            && node
+                .attr("type")
+                .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("hidden")));
+    let display_none = display_keyword == Some("none");
+    let visibility = match style.get(Property::Visibility) {
+        Some("hidden") | Some("collapse") => VisibilitySpec::Hidden,
+        Some("visible") | Some("initial") => VisibilitySpec::Visible,
+        _ => VisibilitySpec::Inherit,
+    };
+    let opacity = keyword(Property::Opacity)
+        .and_then(number_or_percent)
+        .map_or(1.0, |value| value.clamp(0.0, 1.0));
+
+    let zero_size = !no_geometry && zero_size(style, replaced);
+    let (scaled_to_zero, translated_away) = if no_geometry {
+        (false, false)
+    } else {
+        let (transform_zero, transform_away) =
+            keyword(Property::Transform).map_or((false, false), transform_effects);
+        let scale_zero = keyword(Property::Scale).is_some_and(|value| {
+            split_values(value)
+                .iter()
+                .any(|factor| number_or_percent(factor).is_some_and(|f| f.abs() <= SCALE_LIMIT))
+        });
+        let translate_away = keyword(Property::Translate).is_some_and(|value| {
+            split_values(value)
+                .iter()
+                .take(2)
+                .any(|offset| length_px(offset).is_some_and(|px| px <= OFF_SCREEN_PX))
+        });
+        (
+            transform_zero || scale_zero,
+            transform_away || translate_away,
+        )
+    };
+    let far = |property: Property| {
+        keyword(property)
+            .and_then(length_px)
+            .is_some_and(|px| px <= OFF_SCREEN_PX)
+    };
+    let auto = |property: Property| {
+        style
+            .get(property)
+            .is_none_or(|v| v == "auto" || is_global(v))
+    };
+    let positioned_away = matches!(position, "absolute" | "fixed" | "relative")
+        && (far(Property::Left)
+            || (auto(Property::Left) && far(Property::Right))
+            || far(Property::Top)
+            || (auto(Property::Top) && far(Property::Bottom)));
+    let indented_away = !no_geometry
+        && keyword(Property::TextIndent)
+            .and_then(length_px)
+            .is_some_and(|px| px <= TEXT_INDENT_PX);
+    let off_screen =
+        positioned_away || far(Property::MarginLeft) || indented_away || translated_away;
+    let clipped = (matches!(position, "absolute" | "fixed")
+        && keyword(Property::Clip).is_some_and(|value| {
+            value
+                .strip_prefix("rect(")
+                .is_some_and(|args| rect_is_empty(args.trim_end_matches(')')))
+        }))
+        || keyword(Property::ClipPath).is_some_and(clip_path_is_empty);
+
+    let structural = [
+        (hidden_attribute, HiddenReason::HiddenAttribute),
+        (display_none, HiddenReason::DisplayNone),
+        (opacity <= OPACITY_LIMIT, HiddenReason::OpacityZero),
+        (zero_size, HiddenReason::ZeroSize),
+        (off_screen, HiddenReason::OffScreen),
+        (clipped, HiddenReason::Clipped),
+        (scaled_to_zero, HiddenReason::ScaledToZero),
+    ]
+    .into_iter()
+    .find_map(|(applies, reason)| applies.then_some(reason));
+    let reason = match structural {
+        Some(HiddenReason::HiddenAttribute | HiddenReason::DisplayNone) => structural,
+        _ if visibility == VisibilitySpec::Hidden => Some(HiddenReason::VisibilityHidden),
+        _ => structural,
+    };
+    let blockifies_children = display_keyword.is_some_and(|value| {
+        value.split_ascii_whitespace().any(|word| {
+            matches!(
+                word,
+                "flex"
+                    | "grid"
+                    | "inline-flex"
+                    | "inline-grid"
+                    | "-webkit-box"
+                    | "-webkit-inline-box"
+                    | "-webkit-flex"
+                    | "-webkit-inline-flex"
+                    | "-ms-flexbox"
+                    | "-ms-inline-flexbox"
+                    | "-ms-grid"
+                    | "-ms-inline-grid"
+            )
+        })
+    });
+    Own {
+        reason,
+        structural,
+        visibility,
+        opacity,
+        blockifies_children,
+    }
+}
+
+/// A width or height of 0-1px. Either one is enough: a 1x300 frame still loads its URL
+/// unseen (a stuffing vector), as does a 300x1 one.
+fn zero_size(style: &Style<'_>, replaced: bool) -> bool {
+    let tiny = |property: Property| {
+        style
+            .get(property)
+            .and_then(length_px)
+            .is_some_and(|px| (0.0..=1.0).contains(&px))
+    };
+    let roomy = |property: Property| {
+        style
+            .get(property)
+            .and_then(length_px)
+            .is_some_and(|px| px > 1.0)
+    };
+    let thin_x = (tiny(Property::Width) || tiny(Property::MaxWidth)) && !roomy(Property::MinWidth);
+    let thin_y =
+        (tiny(Property::Height) || tiny(Property::MaxHeight)) && !roomy(Property::MinHeight);
+    if replaced {
+        return thin_x || thin_y;
+    }
+    // A non-replaced box of no size only hides its content when it clips it, and only
+    // when no padding gives the content room.
+    let (clips_x, clips_y) = overflow_clips(style);
+    let no_padding = |a: Property, b: Property| {
+        let px = |property: Property| match style.get(property) {
+            None => Some(0.0),
+            Some(value) if is_global(value) => Some(0.0),
+            Some(value) => length_px(value),
+        };
+        matches!((px(a), px(b)), (Some(a), Some(b)) if a + b <= 1.0)
+    };
+    (thin_x && clips_x && no_padding(Property::PaddingLeft, Property::PaddingRight))
+        || (thin_y && clips_y && no_padding(Property::PaddingTop, Property::PaddingBottom))
+}
+
+/// Whether the box clips its content horizontally and vertically. `visible` on one axis
+/// computes to `auto` when the other axis scrolls or hides.
+fn overflow_clips(style: &Style<'_>) -> (bool, bool) {
+    let value = |property: Property| match style.get(property) {
+        Some(value) if !is_global(value) => value,
+        _ => "visible",
+    };
+    let x = value(Property::OverflowX);
+    let y = value(Property::OverflowY);
+    let scrolls = |v: &str| v != "visible" && v != "clip";
+    let clips = |v: &str, other: &str| v != "visible" || scrolls(other);
+    (clips(x, y), clips(y, x))
+}
+
+/// Effects of a `transform` list: (scales to nothing, translates 1000px+ off-screen).
+fn transform_effects(value: &str) -> (bool, bool) {
+    let mut zero = false;
+    let mut away = false;
+    let factor_zero = |arg: Option<&&str>| {
+        arg.and_then(|a| number_or_percent(a))
+            .is_some_and(|f| f.abs() <= SCALE_LIMIT)
+    };
+    let far = |arg: Option<&&str>| {
+        arg.and_then(|a| length_px(a))
+            .is_some_and(|px| px <= OFF_SCREEN_PX)
+    };
+    for (name, args) in functions(value) {
+        match name {
+            "scale" => {
+                zero |= factor_zero(args.first()) || factor_zero(args.get(1));
+            }
+            "scale3d" => zero |= factor_zero(args.first()) || factor_zero(args.get(1)),
+            "scalex" | "scaley" => zero |= factor_zero(args.first()),
+            "matrix" => {
+                let numbers: Vec<f64> = args.iter().filter_map(|a| number(a)).collect();
+                if let [a, b, c, d, e, f] = numbers[..] {
+                    zero |= (a * d - b * c).abs() <= SCALE_LIMIT * SCALE_LIMIT;
+                    away |= e <= OFF_SCREEN_PX || f <= OFF_SCREEN_PX;
+                }
+            }
+            "translate" | "translate3d" => away |= far(args.first()) || far(args.get(1)),
+            "translatex" | "translatey" => away |= far(args.first()),
+            _ => {}
+        }
+    }
+    (zero, away)
+}
+
+/// True when `rect(top, right, bottom, left)` arguments enclose no area.
+fn rect_is_empty(args: &str) -> bool {
+    let values: Vec<Option<f64>> = split_values(args).iter().map(|v| length_px(v)).collect();
+    match values[..] {
+        [top, right, bottom, left] => {
+            matches!((top, bottom), (Some(t), Some(b)) if b <= t)
+                || matches!((left, right), (Some(l), Some(r)) if r <= l)
+        }
+        _ => false,
+    }
+}
+
+/// True when a `clip-path` leaves nothing: `inset()` of 50%+ per axis, `circle(0)`,
+/// `ellipse(0 ...)`, `rect()` or `xywh()` without area.
+fn clip_path_is_empty(value: &str) -> bool {
+    let Some((name, args)) = functions(value).into_iter().next() else {
+        return false;
+    };
+    let shape: Vec<&str> = args
+        .iter()
+        .copied()
+        .take_while(|arg| *arg != "round" && *arg != "at")
+        .collect();
+    let zero = |arg: Option<&&str>| arg.and_then(|a| length_px(a)) == Some(0.0);
+    match name {
+        "inset" => {
+            // Percentages of the box; a zero length is 0% of it too.
+            let fraction = |arg: &str| match arg.strip_suffix('%') {
+                Some(_) => number_or_percent(arg),
+                None => (length_px(arg) == Some(0.0)).then_some(0.0),
+            };
+            let [top, right, bottom, left] = match shape[..] {
+                [all] => [all, all, all, all],
+                [v, h] => [v, h, v, h],
+                [t, h, b] => [t, h, b, h],
+                [t, r, b, l] => [t, r, b, l],
+                _ => return false,
+            };
+            let covers = |a: &str, b: &str| matches!((fraction(a), fraction(b)), (Some(a), Some(b)) if a + b >= 1.0);
+            covers(top, bottom) || covers(left, right)
+        }
+        "circle" => zero(shape.first()),
+        "ellipse" => zero(shape.first()) || zero(shape.get(1)),
+        "rect" => rect_is_empty(&shape.join(" ")),
+        "xywh" => zero(shape.get(2)) || zero(shape.get(3)),
+        _ => false,
+    }
+}
+
+/// The functions of a value, e.g. `scale(0) translate(1px, 2px)` gives
+/// `[("scale", ["0"]), ("translate", ["1px", "2px"])]`. At most 64.
+fn functions(value: &str) -> Vec<(&str, Vec<&str>)> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while out.len() < 64 {
+        let Some(open) = rest.find('(') else {
+            break;
+        };
+        let name = rest[..open]
+            .rsplit(|c: char| c.is_ascii_whitespace())
+            .next()
+            .unwrap_or("");
+        let close = scan_until(rest, open + 1, b")");
+        let args = &rest[open + 1..close];
+        out.push((name, split_values(args)));
+        if close >= rest.len() {
+            break;
+        }
+        rest = &rest[close + 1..];
+    }
+    out
+}
+
+/// A length in CSS pixels, if we can tell: `px`, unitless numbers (quirks mode),
+/// absolute units, `em`/`rem` as 16px, `ex`/`ch` as 8px, viewport units as 10px (a
+/// 1000px viewport), `0%`; `calc()` of one term. `None` for `auto`, percentages and
+/// anything else.
+fn length_px(value: &str) -> Option<f64> {
+    let mut value = value.trim();
+    for prefix in ["calc(", "-webkit-calc(", "-moz-calc("] {
+        if let Some(inner) = value.strip_prefix(prefix) {
+            value = inner.strip_suffix(')')?.trim();
+        }
+    }
+    let (number, unit) = split_number(value)?;
+    let factor = match unit {
+        "" | "px" => 1.0,
+        "em" | "rem" => 16.0,
+        "ex" | "ch" => 8.0,
+        "pt" => 4.0 / 3.0,
+        "pc" => 16.0,
+        "in" => 96.0,
+        "cm" => 96.0 / 2.54,
+        "mm" => 96.0 / 25.4,
+        "q" => 96.0 / 101.6,
+        "vw" | "vh" | "vmin" | "vmax" | "vi" | "vb" | "svw" | "svh" | "lvw" | "lvh" | "dvw"
+        | "dvh" => 10.0,
+        "%" if number == 0.0 => 0.0,
+        _ => return None,
+    };
+    let px = number * factor;
+    px.is_finite().then_some(px)
+}
+
+/// A plain number.
+fn number(value: &str) -> Option<f64> {
+    match split_number(value.trim())? {
+        (number, "") => Some(number),
+        _ => None,
+    }
+}
+
+/// A number, or a percentage as a fraction (`50%` is 0.5).
+fn number_or_percent(value: &str) -> Option<f64> {
+    match split_number(value.trim())? {
+        (number, "") => Some(number),
+        (number, "%") => Some(number / 100.0),
+        _ => None,
+    }
+}
+
+/// Splits `-1.5e2px` into (-150.0, "px").
+fn split_number(text: &str) -> Option<(f64, &str)> {
+    let bytes = text.as_bytes();
+    let digits_from = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    let mut end = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
+    let integer_end = digits_from(end);
+    let mut has_digits = integer_end > end;
+    end = integer_end;
+    if bytes.get(end) == Some(&b'.') {
+        let fraction_end = digits_from(end + 1);
+        if fraction_end > end + 1 {
+            has_digits = true;
+            end = fraction_end;
+        }
+    }
+    if !has_digits {
+        return None;
+    }
+    if matches!(bytes.get(end), Some(b'e' | b'E')) {
+        let mut exponent = end + 1;
+        if matches!(bytes.get(exponent), Some(b'+' | b'-')) {
+            exponent += 1;
+        }
+        let exponent_end = digits_from(exponent);
+        if exponent_end > exponent {
+            end = exponent_end;
+        }
+    }
+    let number: f64 = text[..end].parse().ok()?;
+    number.is_finite().then_some((number, &text[end..]))
+}
+
+// ---------------------------------------------------------------------------------------
+// Stylesheets
+// ---------------------------------------------------------------------------------------
+
+/// One selector of a rule, with the rule's declarations.
+#[derive(Debug)]
+struct StyleRule {
+    selector: Selector,
+    /// Index of the declaration block in [`Sheet::blocks`].
+    block: usize,
+    /// Source order of the rule across all `<style>` blocks (from 1).
+    order: u32,
+}
+
+/// Every rule of the page's `<style>` blocks that sets a property we read.
+#[derive(Debug, Default)]
+struct Sheet {
+    rules: Vec<StyleRule>,
+    blocks: Vec<Vec<Declaration>>,
+    order: u32,
+    truncated: bool,
+}
+
+impl Sheet {
+    /// Reads every `<style>` element (in document order: they apply to the whole page
+    /// wherever they are) whose `type` is CSS and whose `media` applies.
+    fn collect(document: &Document) -> Sheet {
+        let mut sheet = Sheet::default();
+        for (id, node) in document.nodes().iter().enumerate() {
+            if node.element_name() != Some("style") {
+                continue;
+            }
+            if sheet.truncated {
+                break;
+            }
+            let is_css = node.attr("type").is_none_or(|kind| {
+                let kind = kind.trim();
+                kind.is_empty() || kind.eq_ignore_ascii_case("text/css")
+            });
+            if !is_css || !node.attr("media").is_none_or(media_applies) {
+                continue;
+            }
+            let css = document.text_content(id);
+            sheet.parse_rules(&strip_comments(&css), 0);
+        }
+        sheet
+    }
+
+    /// Reads a list of rules (a stylesheet or an applicable `@media` block's contents).
+    fn parse_rules(&mut self, text: &str, depth: usize) {
+        let bytes = text.as_bytes();
+        let mut position = 0;
+        while position < bytes.len() && !self.truncated {
+            if bytes[position].is_ascii_whitespace() || bytes[position] == b'}' {
+                // Whitespace, or a stray `}` (skipped as recovery).
+                position += 1;
+                continue;
+            }
+            if bytes[position] == b'@' {
+                let stop = scan_until(text, position, b";{");
+                if stop >= bytes.len() {
+                    break;
+                }
+                if bytes[stop] == b';' {
+                    // `@import`, `@charset`, `@layer a, b;`: nothing to apply.
+                    position = stop + 1;
+                    continue;
+                }
+                let close = scan_until(text, stop + 1, b"}");
+                let prelude = &text[position + 1..stop];
+                let name_end = prelude
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                    .unwrap_or(prelude.len());
+                let name = prelude[..name_end].to_ascii_lowercase();
+                let applies = match name.as_str() {
+                    "media" => media_applies(&prelude[name_end..]),
+                    "layer" => true,
+                    _ => false,
+                };
+                if applies && depth < MAX_AT_RULE_DEPTH {
+                    self.parse_rules(&text[stop + 1..close], depth + 1);
+                }
+                position = close + 1;
+            } else {
+                let stop = scan_until(text, position, b"{");
+                if stop >= bytes.len() {
+                    break;
+                }
+                let close = scan_until(text, stop + 1, b"}");
+                self.add_rule(&text[position..stop], &text[stop + 1..close]);
+                position = close + 1;
+            }
+        }
+    }
+
+    /// Adds one qualified rule, one [`StyleRule`] per selector of its list.
+    fn add_rule(&mut self, prelude: &str, block: &str) {
+        let declarations = parse_declaration_list(block);
+        if declarations.is_empty() {
+            return;
+        }
+        self.order = self.order.saturating_add(1);
+        let block_index = self.blocks.len();
+        let mut added = false;
+        for text in split_top_level(prelude, b',') {
+            if self.rules.len() >= MAX_RULES {
+                self.truncated = true;
+                break;
+            }
+            // Each selector stands alone: one we cannot parse (`:not(...)`) does not take
+            // the others of its list down with it.
+            if let Some(selector) = Selector::parse(text) {
+                self.rules.push(StyleRule {
+                    selector,
+                    block: block_index,
+                    order: self.order,
+                });
+                added = true;
+            }
+        }
+        if added {
+            self.blocks.push(declarations);
+        }
+    }
+}
+
+/// True when a media query list applies to a screen: some query names `screen`, `all`
+/// or no media type (features are not evaluated), and is not negated.
+fn media_applies(list: &str) -> bool {
+    if list.trim().is_empty() {
+        return true;
+    }
+    split_top_level(list, b',').into_iter().any(|query| {
+        let query = query.trim().to_ascii_lowercase();
+        let mut words = query.split_ascii_whitespace().peekable();
+        let negated = words.next_if_eq(&"not").is_some();
+        words.next_if_eq(&"only");
+        let matches = match words.next() {
+            None => return false,
+            Some(word) if word.starts_with('(') => true,
+            Some(word) => word == "screen" || word == "all",
+        };
+        matches != negated
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// CSS text: comments, escapes, blocks
+// ---------------------------------------------------------------------------------------
+
+/// Removes `/* comments */` (a space in their place) and the `<!--`/`-->` wrappers of old
+/// pages, leaving strings alone.
+fn strip_comments(css: &str) -> Cow<'_, str> {
+    if !css.contains("/*") && !css.contains("<!--") && !css.contains("-->") {
+        return Cow::Borrowed(css);
+    }
+    let bytes = css.as_bytes();
+    let mut out = String::with_capacity(css.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let skip = match bytes[i] {
+            b'"' | b'\'' => {
+                i = skip_string(bytes, i);
+                continue;
+            }
+            b'\\' => {
+                i += 2;
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => css[i + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |end| i + 2 + end + 2),
+            b'<' if css[i..].starts_with("<!--") => i + 4,
+            b'-' if css[i..].starts_with("-->") => i + 3,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&css[copied..i]);
+        out.push(' ');
+        i = skip;
+        copied = skip;
+    }
+    if copied < bytes.len() {
+        out.push_str(&css[copied..]);
+    }
+    Cow::Owned(out)
+}
+
+/// The index just after the string starting at `start` (its closing quote, an unescaped
+/// newline, or the end).
+fn skip_string(bytes: &[u8], start: usize) -> usize {
+    let quote = bytes[start];
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'\n' => return i,
+            byte if byte == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// The index of the first of `stops` at nesting level 0 from `start` (strings, escapes
+/// and `()`, `[]`, `{}` skipped), or the text's length. Always a char boundary.
+fn scan_until(text: &str, start: usize, stops: &[u8]) -> usize {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if depth == 0 && stops.contains(&byte) {
+            return i;
+        }
+        match byte {
+            b'"' | b'\'' => {
+                i = skip_string(bytes, i);
+                continue;
+            }
+            b'\\' => {
+                i += 2;
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// Splits at `separator` on nesting level 0.
+fn split_top_level(text: &str, separator: u8) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start <= text.len() {
+        let stop = scan_until(text, start, &[separator]);
+        parts.push(&text[start..stop]);
+        start = stop + 1;
+    }
+    parts
+}
+
+/// Splits a value at whitespace and commas on nesting level 0 (`rect(0, 0 0 0)`,
+/// `0 0 0 -9999px`), keeping `calc(1px + 2px)` whole.
+fn split_values(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let stop = scan_until(text, start, b" \t\n\r\x0c,");
+        if stop > start {
+            parts.push(&text[start..stop]);
+        }
+        start = stop + 1;
+    }
+    parts
+}
+
+/// First code point of the private range that stands in for escaped ASCII characters
+/// while simplecss tokenizes a selector (it does not decode escapes itself).
+const PROTECTED_BASE: u32 = 0xF0000;
+
+/// Decodes CSS escapes (`\3a `, `\:`). With `protect`, escaped ASCII characters become
+/// private-use stand-ins (see [`unprotect`]) so that `.md\:block` stays one class name.
+fn decode_escapes(text: &str, protect: bool) -> Cow<'_, str> {
+    if !text.contains('\\') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let decoded = match chars.peek().copied() {
+            None => '\u{FFFD}',
+            Some('\n' | '\r' | '\u{c}') => {
+                chars.next();
+                continue;
+            }
+            Some(first) if first.is_ascii_hexdigit() => {
+                let mut value = 0u32;
+                let mut digits = 0;
+                while digits < 6 {
+                    let Some(digit) = chars.peek().and_then(|c| c.to_digit(16)) else {
+                        break;
+                    };
+                    value = value * 16 + digit;
+                    digits += 1;
+                    chars.next();
+                }
+                match chars.peek() {
+                    Some(' ' | '\t' | '\n' | '\u{c}') => {
+                        chars.next();
+                    }
+                    Some('\r') => {
+                        chars.next();
+                        chars.next_if_eq(&'\n');
+                    }
+                    _ => {}
+                }
+                char::from_u32(value)
+                    .filter(|c| *c != '\0')
+                    .unwrap_or('\u{FFFD}')
+            }
+            Some(other) => {
+                chars.next();
+                other
+            }
+        };
+        match char::from_u32(PROTECTED_BASE + decoded as u32) {
+            Some(stand_in) if protect && decoded.is_ascii() => out.push(stand_in),
+            _ => out.push(decoded),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Turns the stand-ins of [`decode_escapes`] back into the characters they stand for.
+fn unprotect(text: &str) -> String {
+    text.chars()
+        .map(|c| match (c as u32).checked_sub(PROTECTED_BASE) {
+            Some(ascii) if ascii < 0x80 => char::from_u32(ascii).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Selectors
+// ---------------------------------------------------------------------------------------
+
+/// A selector: compounds left to right, joined by combinators.
+#[derive(Debug)]
+struct Selector {
+    compounds: Vec<Compound>,
+    /// `combinators[i]` joins `compounds[i]` and `compounds[i + 1]`.
+    combinators: Vec<Combinator>,
+    /// (ids, classes + attributes + pseudo-classes, types).
+    specificity: [u32; 3],
+}
+
+/// A compound selector, `div.ad#x[hidden]:first-child`.
+#[derive(Debug, Default)]
+struct Compound {
+    /// Lower-case type, `None` for `*`.
+    tag: Option<String>,
+    ids: Vec<String>,
+    classes: Vec<String>,
+    attributes: Vec<(String, AttributeTest)>,
+    pseudo_classes: Vec<Pseudo>,
+}
+
+/// An attribute selector test.
+#[derive(Debug)]
+enum AttributeTest {
+    Exists,
+    Equals(String),
+    Includes(String),
+    DashMatch(String),
+}
+
+/// A pseudo-class we can decide on a static page.
+#[derive(Debug)]
+enum Pseudo {
+    FirstChild,
+    LastChild,
+    OnlyChild,
+    Root,
+    Empty,
+    Link,
+    Lang(String),
+    /// A state a reader must act to reach (`:hover`, `:focus`...): never on page load.
+    Never,
+}
+
+/// How two compounds relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Combinator {
+    Descendant,
+    Child,
+    NextSibling,
+}
+
+impl Selector {
+    /// Parses one selector (no commas) with simplecss's tokenizer. `None` when simplecss
+    /// cannot read it or it uses what we cannot match.
+    fn parse(text: &str) -> Option<Selector> {
+        let prepared = decode_escapes(text.trim(), true);
+        let mut compounds: Vec<Compound> = Vec::new();
+        let mut combinators = Vec::new();
+        let mut pending: Option<Combinator> = None;
+        for token in SelectorTokenizer::from(prepared.as_ref()) {
+            let token = token.ok()?;
+            let starts_compound = matches!(
+                token,
+                SelectorToken::UniversalSelector | SelectorToken::TypeSelector(_)
+            );
+            let combinator = match token {
+                SelectorToken::DescendantCombinator => Some(Combinator::Descendant),
+                SelectorToken::ChildCombinator => Some(Combinator::Child),
+                SelectorToken::AdjacentCombinator => Some(Combinator::NextSibling),
+                _ => None,
+            };
+            if let Some(combinator) = combinator {
+                if compounds.is_empty() || pending.is_some() {
+                    return None;
+                }
+                pending = Some(combinator);
+                continue;
+            }
+            if starts_compound || pending.is_some() || compounds.is_empty() {
+                if starts_compound && pending.is_none() && !compounds.is_empty() {
+                    return None;
+                }
+                if let Some(combinator) = pending.take() {
+                    combinators.push(combinator);
+                }
+                compounds.push(Compound::default());
+                if compounds.len() > MAX_COMPOUNDS {
+                    return None;
+                }
+            }
+            let compound = compounds.last_mut()?;
+            match token {
+                SelectorToken::UniversalSelector => {}
+                SelectorToken::TypeSelector(name) => {
+                    compound.tag = Some(unprotect(name).to_ascii_lowercase());
+                }
+                SelectorToken::ClassSelector(name) => compound.classes.push(unprotect(name)),
+                SelectorToken::IdSelector(name) => compound.ids.push(unprotect(name)),
+                SelectorToken::AttributeSelector(name, operator) => {
+                    let test = match operator {
+                        AttributeOperator::Exists => AttributeTest::Exists,
+                        AttributeOperator::Matches(v) => AttributeTest::Equals(unprotect(v)),
+                        AttributeOperator::Contains(v) => AttributeTest::Includes(unprotect(v)),
+                        AttributeOperator::StartsWith(v) => AttributeTest::DashMatch(unprotect(v)),
+                    };
+                    compound
+                        .attributes
+                        .push((unprotect(name).to_ascii_lowercase(), test));
+                }
+                SelectorToken::PseudoClass(name) => {
+                    let pseudo = match unprotect(name).to_ascii_lowercase().as_str() {
+                        "first-child" => Pseudo::FirstChild,
+                        "last-child" => Pseudo::LastChild,
+                        "only-child" => Pseudo::OnlyChild,
+                        "root" => Pseudo::Root,
+                        "empty" => Pseudo::Empty,
+                        "link" | "any-link" => Pseudo::Link,
+                        "hover" | "active" | "focus" | "focus-within" | "focus-visible"
+                        | "visited" | "target" => Pseudo::Never,
+                        _ => return None,
+                    };
+                    compound.pseudo_classes.push(pseudo);
+                }
+                SelectorToken::LangPseudoClass(lang) => {
+                    compound.pseudo_classes.push(Pseudo::Lang(unprotect(lang)));
+                }
+                SelectorToken::DescendantCombinator
+                | SelectorToken::ChildCombinator
+                | SelectorToken::AdjacentCombinator => {}
+            }
+        }
+        if compounds.is_empty() || pending.is_some() {
+            return None;
+        }
+        let mut specificity = [0u32; 3];
+        for compound in &compounds {
+            let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            specificity[0] = specificity[0].saturating_add(count(compound.ids.len()));
+            specificity[1] = specificity[1].saturating_add(count(
+                compound.classes.len() + compound.attributes.len() + compound.pseudo_classes.len(),
+            ));
+            specificity[2] = specificity[2].saturating_add(u32::from(compound.tag.is_some()));
+        }
+        Some(Selector {
+            compounds,
+            combinators,
+            specificity,
+        })
+    }
+}
+
+/// What a rule is indexed by: the id, else a class, else the tag, else the first
+/// attribute name of a compound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum KeyKind {
+    Id,
+    Class,
+    Tag,
+    Attribute,
+}
+
+impl Compound {
+    fn key(&self) -> Option<(KeyKind, &str)> {
+        if let Some(id) = self.ids.first() {
+            Some((KeyKind::Id, id))
+        } else if let Some(class) = self.classes.first() {
+            Some((KeyKind::Class, class))
+        } else if let Some(tag) = &self.tag {
+            Some((KeyKind::Tag, tag))
+        } else {
+            self.attributes
+                .first()
+                .map(|(name, _)| (KeyKind::Attribute, name.as_str()))
+        }
+    }
+}
+
+/// Rules indexed by the key of their rightmost compound, and for each rule the keys its
+/// ancestor compounds need (checked against counts of the current ancestors).
+#[derive(Debug, Default)]
+struct RuleIndex {
+    /// Interned ids, classes, tags and attribute names (indexed by [`KeyKind`]).
+    symbols: [HashMap<String, u32>; 4],
+    /// Rules whose rightmost compound's key is this symbol.
+    by_symbol: Vec<Vec<usize>>,
+    /// Rules whose rightmost compound has no id, class, tag or attribute.
+    universal: Vec<usize>,
+    /// Per rule: symbols some ancestor must carry for the rule to match.
+    required: Vec<Vec<u32>>,
+}
+
+impl RuleIndex {
+    fn new(rules: &[StyleRule]) -> RuleIndex {
+        let mut index = RuleIndex::default();
+        for (rule_index, rule) in rules.iter().enumerate() {
+            let compounds = &rule.selector.compounds;
+            let combinators = &rule.selector.combinators;
+            match compounds.last().and_then(Compound::key) {
+                Some(key) => {
+                    let symbol = index.intern(key) as usize;
+                    index.by_symbol[symbol].push(rule_index);
+                }
+                None => index.universal.push(rule_index),
+            }
+            // A compound is matched against an ancestor when a descendant or child
+            // combinator stands somewhere to its right.
+            let mut required = Vec::new();
+            for (position, compound) in compounds.iter().enumerate() {
+                let is_ancestor = combinators
+                    .get(position..)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| *c != Combinator::NextSibling);
+                if position + 1 < compounds.len()
+                    && is_ancestor
+                    && let Some(key) = compound.key()
+                {
+                    required.push(index.intern(key));
+                }
+            }
+            index.required.push(required);
+        }
+        index
+    }
+
+    fn intern(&mut self, (kind, name): (KeyKind, &str)) -> u32 {
+        let next = self.by_symbol.len() as u32;
+        let symbol = *self.symbols[kind as usize]
+            .entry(name.to_string())
+            .or_insert(next);
+        if symbol == next {
+            self.by_symbol.push(Vec::new());
+        }
+        symbol
+    }
+
+    fn symbol_count(&self) -> usize {
+        self.by_symbol.len()
+    }
+
+    /// The symbols an element carries (its tag, id, classes and attribute names that some
+    /// rule uses),
+    /// sorted and without duplicates.
+    fn node_symbols(&self, node: &Node) -> Vec<u32> {
+        if self.by_symbol.is_empty() {
+            return Vec::new();
+        }
+        let mut symbols = Vec::new();
+        let mut lookup = |kind: KeyKind, name: &str| {
+            if let Some(symbol) = self.symbols[kind as usize].get(name) {
+                symbols.push(*symbol);
+            }
+        };
+        if let Some(name) = node.element_name() {
+            lookup(KeyKind::Tag, name);
+        }
+        if let Some(id) = node.attr("id") {
+            lookup(KeyKind::Id, id);
+        }
+        if let Some(classes) = node.attr("class") {
+            for class in classes.split_ascii_whitespace() {
+                lookup(KeyKind::Class, class);
+            }
+        }
+        if !self.symbols[KeyKind::Attribute as usize].is_empty() {
+            for (name, _) in node.attrs() {
+                lookup(KeyKind::Attribute, name);
+            }
+        }
+        symbols.sort_unstable();
+        symbols.dedup();
+        symbols
+    }
+
+    /// The rules worth trying on an element with these symbols.
+    fn candidates(&self, symbols: &[u32], out: &mut Vec<usize>) {
+        out.clear();
+        for &symbol in symbols {
+            if let Some(rules) = self.by_symbol.get(symbol as usize) {
+                out.extend_from_slice(rules);
+            }
+        }
+        out.extend_from_slice(&self.universal);
+    }
+}
+
+/// Previous and next element siblings of every node.
+struct Siblings {
+    previous: Vec<Option<NodeId>>,
+    next: Vec<Option<NodeId>>,
+}
+
+impl Siblings {
+    fn new(document: &Document) -> Siblings {
+        let nodes = document.nodes();
+        let mut previous = vec![None; nodes.len()];
+        let mut next = vec![None; nodes.len()];
+        for node in nodes {
+            let mut last: Option<NodeId> = None;
+            for &child in &node.children {
+                if child >= nodes.len() || nodes[child].element_name().is_none() {
+                    continue;
+                }
+                previous[child] = last;
+                if let Some(last) = last {
+                    next[last] = Some(child);
+                }
+                last = Some(child);
+            }
+        }
+        Siblings { previous, next }
+    }
+}
+
+/// How a match attempt failed, so that the search can stop early (the scheme of
+/// Servo's selector matching: linear instead of exponential on deep trees).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Matched,
+    RestartFromClosestLaterSibling,
+    RestartFromClosestDescendant,
+    NotMatchedGlobally,
+}
+
+/// Matches selectors against elements within a work budget.
+struct Matcher<'d> {
+    nodes: &'d [Node],
+    siblings: &'d Siblings,
+    budget: u64,
+}
+
+impl Matcher<'_> {
+    fn spend(&mut self, steps: u64) -> bool {
+        if self.budget < steps {
+            self.budget = 0;
+            return false;
+        }
+        self.budget -= steps;
+        true
+    }
+
+    /// False when some ancestor compound needs a tag, id or class no ancestor carries.
+    fn ancestors_may_match(&mut self, required: &[u32], counts: &[u32]) -> bool {
+        self.spend(1)
+            && required
+                .iter()
+                .all(|&symbol| counts.get(symbol as usize).is_some_and(|count| *count > 0))
+    }
+
+    fn matches(&mut self, selector: &Selector, id: NodeId) -> bool {
+        match selector.compounds.len().checked_sub(1) {
+            Some(last) => self.match_from(selector, last, id) == Outcome::Matched,
+            None => false,
+        }
+    }
+
+    /// Matches compounds `0..=index` with `compounds[index]` on `id`. Recursion depth is
+    /// bounded by [`MAX_COMPOUNDS`], not by the document.
+    fn match_from(&mut self, selector: &Selector, index: usize, id: NodeId) -> Outcome {
+        if !self.spend(1) {
+            return Outcome::NotMatchedGlobally;
+        }
+        if !self.compound_matches(&selector.compounds[index], id) {
+            return Outcome::RestartFromClosestLaterSibling;
+        }
+        let Some(left) = index.checked_sub(1) else {
+            return Outcome::Matched;
+        };
+        let combinator = selector.combinators[left];
+        let not_found = match combinator {
+            Combinator::NextSibling => Outcome::RestartFromClosestDescendant,
+            Combinator::Descendant | Combinator::Child => Outcome::NotMatchedGlobally,
+        };
+        let mut next = self.step(id, combinator);
+        loop {
+            let Some(candidate) = next else {
+                return not_found;
+            };
+            let outcome = self.match_from(selector, left, candidate);
+            match (outcome, combinator) {
+                (Outcome::Matched | Outcome::NotMatchedGlobally, _)
+                | (_, Combinator::NextSibling) => return outcome,
+                (_, Combinator::Child) => return Outcome::RestartFromClosestDescendant,
+                (_, Combinator::Descendant) => {}
+            }
+            next = self.step(candidate, combinator);
+        }
+    }
+
+    fn step(&self, id: NodeId, combinator: Combinator) -> Option<NodeId> {
+        match combinator {
+            Combinator::Descendant | Combinator::Child => self.parent_element(id),
+            Combinator::NextSibling => self.siblings.previous.get(id).copied().flatten(),
+        }
+    }
+
+    fn parent_element(&self, id: NodeId) -> Option<NodeId> {
+        let parent = self.nodes.get(id)?.parent?;
+        self.nodes.get(parent)?.element_name().map(|_| parent)
+    }
+
+    fn compound_matches(&mut self, compound: &Compound, id: NodeId) -> bool {
+        let Some(node) = self.nodes.get(id) else {
+            return false;
+        };
+        let Some(name) = node.element_name() else {
+            return false;
+        };
+        if compound.tag.as_deref().is_some_and(|tag| tag != name) {
+            return false;
+        }
+        if compound
+            .ids
+            .iter()
+            .any(|id| node.attr("id") != Some(id.as_str()))
+        {
+            return false;
+        }
+        if !compound.classes.is_empty() {
+            let classes = node.attr("class").unwrap_or("");
+            // Long class lists cost in proportion.
+            if !self.spend(1 + classes.len() as u64 / 64) {
+                return false;
+            }
+            let has = |class: &String| classes.split_ascii_whitespace().any(|c| c == class);
+            if !compound.classes.iter().all(has) {
+                return false;
+            }
+        }
+        if !compound.attributes.is_empty() && !self.spend(1 + node.attrs().len() as u64 / 8) {
+            return false;
+        }
+        for (attribute, test) in &compound.attributes {
+            let Some(value) = node.attr(attribute) else {
+                return false;
+            };
+            let matched = match test {
+                AttributeTest::Exists => true,
+                AttributeTest::Equals(expected)
+                    if CASE_INSENSITIVE_VALUES.contains(&attribute.as_str()) =>
+                {
+                    value.eq_ignore_ascii_case(expected)
+                }
+                AttributeTest::Equals(expected) => value == expected,
+                AttributeTest::Includes(expected) => {
+                    value.split_ascii_whitespace().any(|word| word == expected)
+                }
+                AttributeTest::DashMatch(expected) => {
+                    value == expected
+                        || value
+                            .strip_prefix(expected.as_str())
+                            .is_some_and(|rest| rest.starts_with('-'))
+                }
+            };
+            if !matched {
+                return false;
+            }
+        }
+        compound
+            .pseudo_classes
+            .iter()
+            .all(|pseudo| self.pseudo_matches(pseudo, id, node, name))
+    }
+
+    fn pseudo_matches(&mut self, pseudo: &Pseudo, id: NodeId, node: &Node, name: &str) -> bool {
+        let previous = self.siblings.previous.get(id).copied().flatten();
+        let next = self.siblings.next.get(id).copied().flatten();
+        match pseudo {
+            Pseudo::FirstChild => previous.is_none(),
+            Pseudo::LastChild => next.is_none(),
+            Pseudo::OnlyChild => previous.is_none() && next.is_none(),
+            Pseudo::Root => node
+                .parent
+                .and_then(|parent| self.nodes.get(parent))
+                .is_some_and(|parent| parent.kind == NodeKind::Document),
+            Pseudo::Empty => {
+                self.spend(1 + node.children.len() as u64 / 8)
+                    && node.children.iter().all(|&child| {
+                        matches!(
+                            self.nodes.get(child).map(|child| &child.kind),
+                            Some(NodeKind::Comment(_))
+                        )
+                    })
+            }
+            Pseudo::Link => matches!(name, "a" | "area") && node.attr("href").is_some(),
+            Pseudo::Lang(lang) => {
+                let mut current = Some(id);
+                while let Some(at) = current {
+                    if !self.spend(1) {
+                        return false;
+                    }
+                    let Some(at_node) = self.nodes.get(at) else {
+                        return false;
+                    };
+                    if let Some(value) = at_node.attr("lang") {
+                        let value = value.to_ascii_lowercase();
+                        let lang = lang.to_ascii_lowercase();
+                        return value == lang
+                            || value
+                                .strip_prefix(lang.as_str())
+                                .is_some_and(|rest| rest.starts_with('-'));
+                    }
+                    current = at_node.parent;
+                }
+                false
+            }
+            Pseudo::Never => false,
+        }
+    }
+}
+
+/// Attributes whose values HTML compares case-insensitively in selectors.
+const CASE_INSENSITIVE_VALUES: &[&str] = &[
+    "type", "dir", "lang", "method", "align", "valign", "scope", "target", "rel",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::HiddenReason::*;
+    use super::*;
+
+    /// The node with `id="<id>"`.
+    fn element(document: &Document, id: &str) -> NodeId {
+        document
+            .nodes()
+            .iter()
+            .position(|node| node.attr("id") == Some(id))
+            .expect("an element with that id")
+    }
+
+    /// Why the element `id="t"` of `html` is hidden.
+    fn reason(html: &str) -> Option<HiddenReason> {
+        reason_of(html, "t")
+    }
+
+    fn reason_of(html: &str, id: &str) -> Option<HiddenReason> {
+        let document = Document::parse(html);
+        Visibility::compute(&document).hidden_reason(element(&document, id))
+    }
+
+    /// `#t` styled by a `<style>` block.
+    fn styled(css: &str, body: &str) -> Option<HiddenReason> {
+        reason(&format!("<style>{css}</style>{body}"))
+    }
+
+    /// `<div id=t>` with an inline style.
+    fn inline(style: &str) -> Option<HiddenReason> {
+        reason(&format!("<div id=t style=\"{style}\">x</div>"))
+    }
+
+    // --- one test per technique: attribute, inline, stylesheet ---
+
+    #[test]
+    fn hidden_attribute_hides_unless_author_display_overrides_it() {
+        assert_eq!(reason("<div hidden id=t>x</div>"), Some(HiddenAttribute));
+        assert_eq!(
+            reason("<p hidden=until-found id=t>x</p>"),
+            Some(HiddenAttribute)
+        );
+        // Browsers show it: [hidden] is only a UA-level display:none.
+        assert_eq!(
+            reason("<div hidden id=t style='display:block'>x</div>"),
+            None
+        );
+        assert_eq!(
+            styled(".x{display:flex}", "<div hidden class=x id=t>x</div>"),
+            None
+        );
+        assert_eq!(
+            styled("#t{display:none}", "<div hidden id=t>x</div>"),
+            Some(DisplayNone)
+        );
+    }
+
+    #[test]
+    fn input_type_hidden_is_hidden_whatever_the_css() {
+        assert_eq!(reason("<input type=hidden id=t>"), Some(HiddenAttribute));
+        assert_eq!(
+            reason("<input type=HIDDEN id=t style='display:block !important'>"),
+            Some(HiddenAttribute)
+        );
+        assert_eq!(reason("<input type=text id=t>"), None);
+    }
+
+    #[test]
+    fn aria_hidden_alone_does_not_hide() {
+        assert_eq!(reason("<div aria-hidden=true id=t>x</div>"), None);
+    }
+
+    #[test]
+    fn display_none_inline_and_stylesheet() {
+        assert_eq!(inline("display:none"), Some(DisplayNone));
+        assert_eq!(
+            styled("#t{display:none}", "<div id=t>x</div>"),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            styled(".ad{display:none}", "<a class=ad id=t>x</a>"),
+            Some(DisplayNone)
+        );
+        assert_eq!(inline("display:contents"), None);
+    }
+
+    #[test]
+    fn visibility_hidden_and_collapse() {
+        assert_eq!(inline("visibility:hidden"), Some(VisibilityHidden));
+        assert_eq!(inline("visibility:collapse"), Some(VisibilityHidden));
+        assert_eq!(
+            styled("div{visibility:hidden}", "<div id=t>x</div>"),
+            Some(VisibilityHidden)
+        );
+        assert_eq!(inline("visibility:visible"), None);
+    }
+
+    #[test]
+    fn opacity_of_one_percent_or_less() {
+        for value in ["0", "0.0", "0%", ".01", "0.009", "1%", "-1"] {
+            assert_eq!(
+                inline(&format!("opacity:{value}")),
+                Some(OpacityZero),
+                "{value}"
+            );
+        }
+        for value in ["0.5", ".02", "50%", "1", "calc(1)"] {
+            assert_eq!(inline(&format!("opacity:{value}")), None, "{value}");
+        }
+        assert_eq!(
+            styled(".o{opacity:0}", "<img class=o id=t>"),
+            Some(OpacityZero)
+        );
+    }
+
+    #[test]
+    fn opacities_multiply_down_the_tree() {
+        let html = "<div style='opacity:.1'><p id=p style='opacity:.1'><a id=t>x</a></p></div>";
+        let document = Document::parse(html);
+        let visibility = Visibility::compute(&document);
+        let p = element(&document, "p");
+        assert_eq!(visibility.own_reason(p), None);
+        assert_eq!(visibility.hidden_reason(p), Some(OpacityZero));
+        assert_eq!(
+            visibility.hidden_reason(element(&document, "t")),
+            Some(OpacityZero)
+        );
+        assert_eq!(
+            reason("<div style='opacity:.5'><p style='opacity:.5'><a id=t>x</a></p></div>"),
+            None
+        );
+    }
+
+    #[test]
+    fn zero_size_from_attributes_on_embedded_content() {
+        assert_eq!(
+            reason("<iframe id=t src=x width=0 height=0></iframe>"),
+            Some(ZeroSize)
+        );
+        // Either dimension is enough: a 1x300 frame still loads its page unseen.
+        assert_eq!(
+            reason("<iframe id=t src=x width=1 height=300></iframe>"),
+            Some(ZeroSize)
+        );
+        assert_eq!(
+            reason("<img id=t src=x width='1' height='1'>"),
+            Some(ZeroSize)
+        );
+        assert_eq!(reason("<img id=t src=x height=' 0px'>"), Some(ZeroSize));
+        assert_eq!(reason("<img id=t src=x width=0%>"), Some(ZeroSize));
+        assert_eq!(reason("<iframe id=t width=100 height=100></iframe>"), None);
+        assert_eq!(reason("<img id=t src=x width=10%>"), None);
+        // Browsers ignore width/height attributes on a div.
+        assert_eq!(reason("<div id=t width=0 height=0>x</div>"), None);
+        // Author CSS overrides the attribute.
+        assert_eq!(
+            reason("<iframe id=t width=0 style='width:300px'></iframe>"),
+            None
+        );
+    }
+
+    #[test]
+    fn zero_size_from_css() {
+        for style in [
+            "width:0;height:0",
+            "width:1px",
+            "height:0em",
+            "max-height:0",
+            "width:0.5px",
+            "height:calc(0px)",
+            "width:0 !important",
+        ] {
+            assert_eq!(
+                reason(&format!("<iframe id=t src=x style='{style}'></iframe>")),
+                Some(ZeroSize),
+                "{style}"
+            );
+        }
+        assert_eq!(
+            styled(".f{width:0px;height:0px}", "<iframe class=f id=t></iframe>"),
+            Some(ZeroSize)
+        );
+        assert_eq!(
+            reason("<img id=t style='width:0;min-width:20px'>"),
+            None,
+            "min-width wins over width"
+        );
+        assert_eq!(
+            reason("<iframe id=t style='width:2px;height:2px'></iframe>"),
+            None
+        );
+    }
+
+    #[test]
+    fn zero_size_boxes_hide_content_only_when_they_clip_it() {
+        // Content overflows a zero-height box visibly.
+        assert_eq!(inline("height:0"), None);
+        assert_eq!(inline("height:0;overflow:hidden"), Some(ZeroSize));
+        assert_eq!(
+            inline("width:1px;height:1px;overflow:hidden"),
+            Some(ZeroSize)
+        );
+        assert_eq!(inline("max-height:0;overflow-y:hidden"), Some(ZeroSize));
+        // overflow-x:hidden makes overflow-y auto: still clipped.
+        assert_eq!(inline("height:0;overflow-x:hidden"), Some(ZeroSize));
+        // The classic responsive video wrapper is not hidden.
+        assert_eq!(
+            inline("position:relative;height:0;padding-bottom:56.25%;overflow:hidden"),
+            None
+        );
+        assert_eq!(inline("height:0;padding:10px 0;overflow:hidden"), None);
+        // Width and height do not apply to a plain inline box.
+        assert_eq!(
+            reason("<span id=t style='width:0;height:0;overflow:hidden'>x</span>"),
+            None
+        );
+        assert_eq!(
+            reason(
+                "<span id=t style='position:absolute;width:1px;height:1px;overflow:hidden'>x</span>"
+            ),
+            Some(ZeroSize)
+        );
+    }
+
+    #[test]
+    fn off_screen_positioning() {
+        for style in [
+            "position:absolute;left:-9999px",
+            "position:fixed;top:-2000px",
+            "position:absolute;left:-100em",
+            "position:absolute;right:-5000px",
+            "position:relative;left:-10000px",
+            "position:absolute;inset:-9999px auto auto -9999px",
+            "position:absolute;left:calc(-9999px)",
+            "margin-left:-9999px",
+            "margin:0 0 0 -3000px",
+            "text-indent:-9999px",
+            "text-indent:-999px",
+            "transform:translateX(-9999px)",
+            "transform:translate(0, -5000px)",
+            "translate:-2000px",
+        ] {
+            assert_eq!(inline(style), Some(OffScreen), "{style}");
+        }
+        for style in [
+            "left:-9999px",
+            "position:static;left:-9999px",
+            "position:absolute;left:-500px",
+            "position:absolute;left:0;right:-5000px",
+            "text-indent:-20px",
+            "margin-left:-20px",
+            "transform:translateX(-50%)",
+        ] {
+            assert_eq!(inline(style), None, "{style}");
+        }
+        assert_eq!(
+            styled(
+                ".sr{position:absolute;left:-10000px}",
+                "<a class=sr id=t>x</a>"
+            ),
+            Some(OffScreen)
+        );
+        // text-indent does not apply to an inline box.
+        assert_eq!(
+            reason("<span id=t style='text-indent:-9999px'>x</span>"),
+            None
+        );
+    }
+
+    #[test]
+    fn clipped_to_nothing() {
+        for style in [
+            "position:absolute;clip:rect(0 0 0 0)",
+            "position:absolute;clip:rect(0,0,0,0)",
+            "position:fixed;clip:rect(1px, 1px, 1px, 1px)",
+            "position:absolute;clip:rect(0px 0px 0px 0px)",
+            "clip-path:inset(50%)",
+            "clip-path:inset(100% 0 0 0)",
+            "clip-path:circle(0)",
+            "clip-path:circle(0px at 50% 50%)",
+            "-webkit-clip-path:inset(50%)",
+            "clip-path:ellipse(0 10px)",
+        ] {
+            assert_eq!(inline(style), Some(Clipped), "{style}");
+        }
+        for style in [
+            "clip:rect(0 0 0 0)",
+            "position:absolute;clip:rect(0, 100px, 100px, 0)",
+            "position:absolute;clip:auto",
+            "clip-path:inset(10%)",
+            "clip-path:circle(50%)",
+        ] {
+            assert_eq!(inline(style), None, "{style}");
+        }
+        let sr_only = ".sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;\
+                       overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}";
+        assert!(styled(sr_only, "<span class=sr-only id=t>x</span>").is_some());
+    }
+
+    #[test]
+    fn scaled_to_zero() {
+        for style in [
+            "transform:scale(0)",
+            "transform:scale(0,0)",
+            "transform:scale(0, 1)",
+            "transform:scaleX(0)",
+            "transform:scaleY(0.00)",
+            "transform:rotate(45deg) scale(0)",
+            "transform:scale3d(0, 0, 1)",
+            "transform:matrix(0, 0, 0, 0, 0, 0)",
+            "-webkit-transform:scale(0)",
+            "scale:0",
+            "scale:1 0",
+        ] {
+            assert_eq!(inline(style), Some(ScaledToZero), "{style}");
+        }
+        for style in [
+            "transform:scale(0.5)",
+            "transform:none",
+            "scale:1",
+            "transform:matrix(1,0,0,1,0,0)",
+        ] {
+            assert_eq!(inline(style), None, "{style}");
+        }
+        // Transforms do not apply to inline boxes, unless they become blocks.
+        assert_eq!(
+            reason("<span id=t style='transform:scale(0)'>x</span>"),
+            None
+        );
+        assert_eq!(
+            reason("<span id=t style='display:inline-block;transform:scale(0)'>x</span>"),
+            Some(ScaledToZero)
+        );
+        assert_eq!(
+            reason(
+                "<div style='display:flex'><span id=t style='transform:scale(0)'>x</span></div>"
+            ),
+            Some(ScaledToZero)
+        );
+    }
+
+    // --- inheritance ---
+
+    #[test]
+    fn a_hidden_ancestor_hides_its_descendants() {
+        let html = "<div id=root style='display:none'><p><a id=t href=x>link</a></p></div>";
+        let document = Document::parse(html);
+        let visibility = Visibility::compute(&document);
+        let link = element(&document, "t");
+        assert_eq!(visibility.own_reason(link), None);
+        assert_eq!(visibility.hidden_reason(link), Some(DisplayNone));
+        assert!(visibility.is_hidden(link));
+        let text = document.node(link).children[0];
+        assert_eq!(visibility.hidden_reason(text), Some(DisplayNone));
+        assert_eq!(
+            visibility.own_reason(element(&document, "root")),
+            Some(DisplayNone)
+        );
+        // The nearest reason wins.
+        assert_eq!(
+            reason("<div style='display:none'><div style='opacity:0'><a id=t>x</a></div></div>"),
+            Some(OpacityZero)
+        );
+    }
+
+    #[test]
+    fn visibility_visible_undoes_an_inherited_visibility_hidden_only() {
+        let html = "<div style='visibility:hidden'><p id=a>x</p>\
+                    <p id=t style='visibility:visible'><span id=c>y</span></p></div>";
+        assert_eq!(reason_of(html, "a"), Some(VisibilityHidden));
+        assert_eq!(reason_of(html, "t"), None);
+        assert_eq!(reason_of(html, "c"), None);
+        // own_reason of an inheriting child is none: the reason is its parent's.
+        let document = Document::parse(html);
+        let visibility = Visibility::compute(&document);
+        assert_eq!(visibility.own_reason(element(&document, "a")), None);
+        // display:none, opacity and the like cannot be undone.
+        assert_eq!(
+            reason("<div style='display:none'><p id=t style='visibility:visible'>x</p></div>"),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            reason("<div style='opacity:0'><p id=t style='visibility:visible'>x</p></div>"),
+            Some(OpacityZero)
+        );
+        assert_eq!(
+            reason(
+                "<div style='display:none'><div style='visibility:hidden'>\
+                 <p id=t style='visibility:visible'>x</p></div></div>"
+            ),
+            Some(DisplayNone)
+        );
+        // From a stylesheet, and `inherit` keeps the parent's.
+        assert_eq!(
+            styled(
+                ".h{visibility:hidden} .h .v{visibility:visible}",
+                "<div class=h><p class=v id=t>x</p></div>"
+            ),
+            None
+        );
+        assert_eq!(
+            reason("<div style='visibility:hidden'><p id=t style='visibility:inherit'>x</p></div>"),
+            Some(VisibilityHidden)
+        );
+    }
+
+    // --- cascade ---
+
+    #[test]
+    fn specificity_beats_source_order_both_ways() {
+        let body = "<div id=t class=x>x</div>";
+        assert_eq!(styled(".x{display:none} #t{display:block}", body), None);
+        assert_eq!(styled("#t{display:block} .x{display:none}", body), None);
+        assert_eq!(
+            styled("#t{display:none} .x{display:block}", body),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            styled(".x{display:block} #t{display:none}", body),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            styled("div.x{display:none} .x{display:block}", body),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            styled("body .x{display:block} .x{display:none}", body),
+            None
+        );
+    }
+
+    #[test]
+    fn later_rules_win_at_equal_specificity() {
+        let body = "<div id=t class='x y'>x</div>";
+        assert_eq!(styled(".x{display:none} .y{display:block}", body), None);
+        assert_eq!(
+            styled(".y{display:block} .x{display:none}", body),
+            Some(DisplayNone)
+        );
+        // Across style blocks too, and a style block later in the body still applies.
+        assert_eq!(
+            reason(
+                "<style>.x{display:block}</style><div id=t class=x>x</div><style>.x{display:none}</style>"
+            ),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            reason(
+                "<style>.x{display:none}</style><style>.x{display:block}</style><div id=t class=x>x</div>"
+            ),
+            None
+        );
+        // Within one block, the last declaration wins.
+        assert_eq!(
+            styled("#t{display:none;display:block}", "<p id=t>x</p>"),
+            None
+        );
+        assert_eq!(inline("display:block;display:none"), Some(DisplayNone));
+    }
+
+    #[test]
+    fn important_and_inline_styles() {
+        let body = |style: &str| format!("<div id=t class=x style='{style}'>x</div>");
+        assert_eq!(styled("#t{display:none}", &body("display:block")), None);
+        assert_eq!(
+            styled("#t{display:none !important}", &body("display:block")),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            styled(
+                ".x{display:block !important}",
+                &body("display:none !important")
+            ),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            styled(".x{display:none !important} #t{display:block}", &body("")),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            styled(
+                ".x{display:none !important} #t{display:block !important}",
+                &body("")
+            ),
+            None
+        );
+        assert_eq!(
+            styled("#t{display:block}", &body("display:none")),
+            Some(DisplayNone)
+        );
+    }
+
+    #[test]
+    fn declarations_a_browser_drops_do_not_override() {
+        let body = "<div id=t class=x>x</div>";
+        assert_eq!(
+            styled(".x{display:none} #t{display:blah}", body),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            styled(".x{display:none} #t{display:}", body),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            inline("display:none; display:none block"),
+            Some(DisplayNone)
+        );
+        // A value we cannot evaluate still wins (and counts as visible).
+        assert_eq!(styled(".x{display:none} #t{display:var(--d)}", body), None);
+        assert_eq!(styled(".x{display:none} #t{display:initial}", body), None);
+        // A broken declaration does not take the following ones down.
+        assert_eq!(inline("color:; display:none"), Some(DisplayNone));
+        assert_eq!(inline("foo; display:none"), Some(DisplayNone));
+    }
+
+    // --- at-rules ---
+
+    #[test]
+    fn media_blocks_for_print_do_not_apply() {
+        let body = "<div id=t>x</div>";
+        assert_eq!(styled("@media print{#t{display:none}}", body), None);
+        assert_eq!(styled("@media speech{#t{display:none}}", body), None);
+        assert_eq!(styled("@media not screen{#t{display:none}}", body), None);
+        assert_eq!(
+            reason("<style media=print>#t{display:none}</style><div id=t>x</div>"),
+            None
+        );
+        assert_eq!(
+            reason("<style type=text/less>#t{display:none}</style><div id=t>x</div>"),
+            None
+        );
+        for media in [
+            "screen",
+            "all",
+            "SCREEN",
+            "only screen and (max-width: 600px)",
+            "(min-width:768px)",
+            "print, screen",
+            "not print",
+        ] {
+            assert_eq!(
+                styled(&format!("@media {media} {{ #t {{ display:none }} }}"), body),
+                Some(DisplayNone),
+                "{media}"
+            );
+        }
+        assert_eq!(
+            reason(
+                "<style media='screen and (min-width:1px)'>#t{display:none}</style><div id=t>x</div>"
+            ),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            styled("@media screen{@media print{#t{display:none}}}", body),
+            None
+        );
+        assert_eq!(
+            styled("@media screen{@media all{#t{display:none}}}", body),
+            Some(DisplayNone)
+        );
+    }
+
+    #[test]
+    fn other_at_rules_are_skipped_safely() {
+        let body = "<div id=t>x</div>";
+        assert_eq!(
+            styled("@supports (display:grid){#t{display:none}}", body),
+            None
+        );
+        assert_eq!(
+            styled(
+                "@keyframes k{from{opacity:0}to{opacity:1}} #t{color:red}",
+                body
+            ),
+            None
+        );
+        assert_eq!(
+            styled(
+                "@import url(x.css); @charset \"utf-8\"; @font-face{font-family:x;src:url(y)}\
+                 @keyframes k{0%{opacity:0}} @-webkit-keyframes k{0%{opacity:0}} #t{display:none}",
+                body
+            ),
+            Some(DisplayNone)
+        );
+        assert_eq!(
+            styled("@layer base{#t{display:none}}", body),
+            Some(DisplayNone)
+        );
+    }
+
+    // --- disguises ---
+
+    #[test]
+    fn whitespace_comments_case_and_escapes_do_not_defeat_it() {
+        let body = "<div id=t>x</div>";
+        for css in [
+            "#t { display : none }",
+            "#t{/* x */display:none}",
+            "#t{display:/* x */none}",
+            "/* a */ #t /* b */ { display:none }",
+            "DIV#t{DISPLAY:NONE}",
+            "#t{Display: None !IMPORTANT}",
+            "#t{display:none ! important}",
+            "#t{\n\tdisplay\n:\nnone\n}",
+            "<!-- #t{display:none} -->",
+            "#t{dis\\play:n\\6f ne}",
+            "#t{display:\\6e\\6f\\6e\\65}",
+            "#t{display:none",
+        ] {
+            assert_eq!(styled(css, body), Some(DisplayNone), "{css}");
+        }
+        assert_eq!(styled("/* #t{display:none} */", body), None);
+        assert_eq!(styled("#t{content:'/*'; color:red} /* */", body), None);
+        for style in [
+            "DISPLAY:NONE",
+            "display : none",
+            "/* x */display:none",
+            "display:none!important",
+            "color:red;/*;*/display:none",
+            "opacity:\\30",
+        ] {
+            assert!(inline(style).is_some(), "{style}");
+        }
+    }
+
+    // --- selectors ---
+
+    #[test]
+    fn selectors_simplecss_supports() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("* {display:none}", "<p id=t>x</p>", true),
+            (
+                ".w *{display:none}",
+                "<div class=w><p id=t>x</p></div>",
+                true,
+            ),
+            ("p{display:none}", "<p id=t>x</p>", true),
+            ("P{display:none}", "<p id=t>x</p>", true),
+            ("#t{display:none}", "<p id=t>x</p>", true),
+            ("#T{display:none}", "<p id=t>x</p>", false),
+            (".a.b{display:none}", "<p id=t class='b a'>x</p>", true),
+            (".a.b{display:none}", "<p id=t class=a>x</p>", false),
+            ("p.ad#t{display:none}", "<p id=t class=ad>x</p>", true),
+            ("div.ad#t{display:none}", "<p id=t class=ad>x</p>", false),
+            (
+                ".w a{display:none}",
+                "<div class=w><p><a id=t>x</a></p></div>",
+                true,
+            ),
+            (
+                ".w > a{display:none}",
+                "<div class=w><p><a id=t>x</a></p></div>",
+                false,
+            ),
+            (
+                ".w>p>a{display:none}",
+                "<div class=w><p><a id=t>x</a></p></div>",
+                true,
+            ),
+            ("[data-x]{display:none}", "<p id=t data-x>x</p>", true),
+            (
+                "[data-x=stuff]{display:none}",
+                "<p id=t data-x=stuff>x</p>",
+                true,
+            ),
+            (
+                "[data-x='stuff']{display:none}",
+                "<p id=t data-x=other>x</p>",
+                false,
+            ),
+            (
+                "[rel~=sponsored]{display:none}",
+                "<a id=t rel='nofollow sponsored'>x</a>",
+                true,
+            ),
+            ("[lang|=en]{display:none}", "<p id=t lang=en-GB>x</p>", true),
+            (
+                "[type=HIDDEN]{opacity:0}",
+                "<p id=t type=hidden>x</p>",
+                true,
+            ),
+            ("h2 + p{display:none}", "<h2>a</h2><p id=t>x</p>", true),
+            (
+                "h2 + p{display:none}",
+                "<h2>a</h2><div></div><p id=t>x</p>",
+                false,
+            ),
+            (
+                "p:first-child{display:none}",
+                "<div><p id=t>x</p><p>y</p></div>",
+                true,
+            ),
+            (
+                "p:first-child{display:none}",
+                "<div><p>y</p><p id=t>x</p></div>",
+                false,
+            ),
+            (
+                "p:last-child{display:none}",
+                "<div><p>y</p><p id=t>x</p></div>",
+                true,
+            ),
+            ("a:hover{display:none}", "<a id=t>x</a>", false),
+            ("a:link{display:none}", "<a id=t href=x>x</a>", true),
+            (
+                "p:lang(de){display:none}",
+                "<div lang=de-AT><p id=t>x</p></div>",
+                true,
+            ),
+            (
+                ".md\\:hidden{display:none}",
+                "<p id=t class='md:hidden'>x</p>",
+                true,
+            ),
+            (".\\31 0{display:none}", "<p id=t class='10'>x</p>", true),
+            // One selector simplecss cannot read does not drop its neighbours.
+            (".x:not(.y), #t{display:none}", "<p id=t>x</p>", true),
+            (".x:not(.y){display:none}", "<p id=t class=x>x</p>", false),
+            ("p::before{display:none}", "<p id=t>x</p>", false),
+            ("p ~ p{display:none}", "<p>a</p><p id=t>x</p>", false),
+        ];
+        for (css, body, hidden) in cases {
+            assert_eq!(styled(css, body).is_some(), *hidden, "{css} on {body}");
+        }
+    }
+
+    #[test]
+    fn tailwind_responsive_classes_are_read() {
+        // Media features are not evaluated: later rules win, as on a wide screen.
+        let css = ".hidden{display:none} @media (min-width:768px){.md\\:block{display:block}}";
+        assert_eq!(
+            styled(css, "<div id=t class='hidden md:block'>x</div>"),
+            None
+        );
+        assert_eq!(
+            styled(css, "<div id=t class='hidden'>x</div>"),
+            Some(DisplayNone)
+        );
+    }
+
+    // --- looks hidden, is not ---
+
+    #[test]
+    fn things_that_look_hidden_but_are_not() {
+        assert_eq!(
+            reason("<div style='display:none'>a</div><div id=t>x</div>"),
+            None,
+            "a hidden sibling"
+        );
+        assert_eq!(reason("<iframe id=t width=100 height=250></iframe>"), None);
+        assert_eq!(inline("opacity:0.5"), None);
+        assert_eq!(inline("visibility:visible"), None);
+        assert_eq!(
+            styled(".ad{display:none}", "<div id=t class=ads>x</div>"),
+            None
+        );
+        assert_eq!(
+            styled(".ad{display:none}", "<div id=t class=bad-ad>x</div>"),
+            None
+        );
+        assert_eq!(
+            reason("<div id=t title='display:none' data-style='display:none'>x</div>"),
+            None
+        );
+        assert_eq!(
+            styled("#t{content:'display:none'}", "<div id=t>x</div>"),
+            None
+        );
+        assert_eq!(
+            styled(
+                ".a .b{display:none}",
+                "<div class=b id=t><p class=a>x</p></div>"
+            ),
+            None
+        );
+        assert_eq!(inline("display: nonee"), None);
+        assert_eq!(
+            inline("width:0"),
+            None,
+            "a div's width alone does not hide text"
+        );
+        assert_eq!(inline("position:absolute;left:-9999px;left:10px"), None);
+    }
+
+    // --- hostile input ---
+
+    #[test]
+    fn deep_nesting_under_a_hidden_root_is_walked_iteratively() {
+        // 100,000 nested elements. Pure `<div>` nesting makes html5ever's own tree
+        // building quadratic (scope checks walk the open-element stack), so every other
+        // level is an `<object>`, which ends those walks.
+        let depth = 50_000;
+        let html = format!(
+            "<style>.nope div{{display:block}} div div div p{{opacity:1}} object > div{{color:red}}\
+             </style><div id=root style='display:none'>{}<p id=t>deep</p>",
+            "<div><object>".repeat(depth)
+        );
+        let document = Document::parse(&html);
+        assert!(document.nodes().len() > 2 * depth);
+        let visibility = Visibility::compute(&document);
+        let root = element(&document, "root");
+        assert_eq!(visibility.own_reason(root), Some(DisplayNone));
+        assert!(
+            (root..document.nodes().len()).all(|id| visibility.is_hidden(id)),
+            "everything under the root is hidden"
+        );
+        assert_eq!(
+            visibility.hidden_reason(element(&document, "t")),
+            Some(DisplayNone)
+        );
+        assert!(!visibility.is_incomplete());
+    }
+
+    #[test]
+    fn too_many_rules_are_capped_and_reported() {
+        let css: String = (0..MAX_RULES + 10)
+            .map(|i| format!(".c{i}{{display:none}}"))
+            .collect();
+        let html = format!(
+            "<style>{css}</style><p id=a class=c1>x</p><p id=b class=c{}>y</p>",
+            MAX_RULES + 5
+        );
+        let document = Document::parse(&html);
+        let visibility = Visibility::compute(&document);
+        assert!(visibility.is_incomplete());
+        assert!(visibility.is_hidden(element(&document, "a")));
+        assert!(!visibility.is_hidden(element(&document, "b")));
+    }
+
+    #[test]
+    fn matching_stops_when_the_budget_is_spent() {
+        let html = "<style>[data-a]{display:none}</style><p id=a data-a>x</p><p id=b data-a>y</p>";
+        let document = Document::parse(html);
+        let full = Visibility::compute(&document);
+        assert!(full.is_hidden(element(&document, "b")));
+        assert!(!full.is_incomplete());
+        let starved = Visibility::compute_within(&document, 3);
+        assert!(starved.is_incomplete());
+        assert!(!starved.is_hidden(element(&document, "b")));
+    }
+
+    #[test]
+    fn long_declaration_blocks_keep_the_winning_declarations() {
+        let block = "display:none;".repeat(10_000) + "display:block;opacity:0 !important;opacity:1";
+        assert_eq!(
+            styled(&format!("#t{{{block}}}"), "<p id=t>x</p>"),
+            Some(OpacityZero)
+        );
+        assert_eq!(parse_declaration_list(&block).len(), 3);
+    }
+
+    #[test]
+    fn malformed_css_never_panics() {
+        let nasty = [
+            "",
+            "\\",
+            "@",
+            "{",
+            "}",
+            "}}}{{{",
+            "@media",
+            "@media{",
+            "a{",
+            "a{b:",
+            "a{b:c",
+            "\"",
+            "'",
+            "/*",
+            "*/",
+            "<!--",
+            "-->",
+            "a{display:none\\",
+            "\\é",
+            ".é\\",
+            "#\\",
+            "[",
+            "[a",
+            "[a=",
+            "[a='",
+            "a[b=\"c\\\"]{display:none}",
+            ":",
+            "::",
+            ":lang(",
+            ":lang()",
+            "a > > b{x:y}",
+            "> a{display:none}",
+            "a +{display:none}",
+            ",,,{display:none}",
+            "@media screen{@media screen{@media screen{@media screen{@media screen{@media screen{\
+             @media screen{@media screen{@media screen{@media screen{#t{display:none}",
+            "a{transform:scale(}",
+            "a{transform:)))(((}",
+            "a{clip:rect(}",
+            "a{clip-path:inset(}",
+            "a{width:1e999px}",
+            "a{width:-1e999px}",
+            "a{opacity:nan}",
+            "a{margin:1 2 3 4 5}",
+            "\u{10FFFF}{\u{10FFFF}:\u{10FFFF}}",
+            "a{display:\\110000}",
+            "a{display:\\0}",
+        ];
+        for css in nasty {
+            for html in [
+                format!("<style>{css}</style><a id=t>x</a>"),
+                format!("<a id=t style=\"{}\">x</a>", css.replace('"', "&quot;")),
+            ] {
+                let document = Document::parse(&html);
+                let _ = Visibility::compute(&document);
+            }
+        }
+        // Pseudo-random CSS from a small alphabet of meaningful pieces.
+        let pieces = [
+            "a",
+            "#t",
+            ".x",
+            " ",
+            ">",
+            "+",
+            "*",
+            "{",
+            "}",
+            ";",
+            ":",
+            "(",
+            ")",
+            "[",
+            "]",
+            "=",
+            "\"",
+            "'",
+            "\\",
+            "/*",
+            "*/",
+            "@media ",
+            "display",
+            "none",
+            "!important",
+            "0",
+            "-9999px",
+            "scale(",
+            "rect(",
+            ",",
+            "é",
+            "\u{F0041}",
+            "\n",
+            "@supports",
+            "inset(",
+        ];
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..1_500 {
+            let mut css = String::new();
+            for _ in 0..24 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                css.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            let html = format!(
+                "<style>{css}</style><div class=x><a id=t style=\"{}\">x</a></div>",
+                css.replace('"', "")
+            );
+            let _ = Visibility::compute(&Document::parse(&html));
+        }
+    }
+
+    #[test]
+    fn out_of_range_ids_are_not_hidden() {
+        let document = Document::parse("<p>x</p>");
+        let visibility = Visibility::compute(&document);
+        assert_eq!(visibility.hidden_reason(1_000_000), None);
+        assert_eq!(visibility.own_reason(1_000_000), None);
+        assert!(!visibility.is_hidden(1_000_000));
+    }
+
+    #[test]
+    fn reasons_describe_themselves() {
+        assert_eq!(DisplayNone.describe(), "display:none");
+        assert_eq!(OpacityZero.to_string(), "opacity:0");
+    }
+}

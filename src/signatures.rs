@@ -1,0 +1,334 @@
+//! JavaScript signatures (`patterns/scripts.toml`): what a script does that matters for
+//! affiliate compliance — navigating away, clicking or submitting by itself, opening
+//! windows, requesting URLs, injecting frames, resetting a countdown. Data, not code:
+//! each signature is a regex with examples, tested like rules.
+//!
+//! Scripts are never executed. A signature sees the code as written; URLs built at run
+//! time (`'https://s.click.' + 'aliexpress.com'`) or fetched from elsewhere are out of
+//! reach, and so is minified code that renames `location`.
+
+use regex::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+/// The schema name of `patterns/scripts.toml`.
+pub const SIGNATURES_SCHEMA: &str = "promoscan-scripts/v1";
+
+/// Largest compiled size of one signature regex.
+const REGEX_SIZE_LIMIT: usize = 1024 * 1024;
+
+/// What a script does when a signature matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScriptAction {
+    /// Changes the page's location (`location = …`, `.replace(…)`, `.assign(…)`).
+    Navigate,
+    /// Clicks an element by script (`el.click()`, `dispatchEvent(new MouseEvent('click'))`).
+    Click,
+    /// Submits a form by script.
+    Submit,
+    /// Opens a window or tab (`window.open`).
+    OpenWindow,
+    /// Requests a URL in the background (`new Image().src`, `fetch`, `sendBeacon`, XHR).
+    Request,
+    /// Creates a frame and points it at a URL, or writes one into the document.
+    InjectFrame,
+    /// Restarts a countdown on every visit (`Date.now() + 15*60*1000`, reset at zero).
+    CountdownReset,
+}
+
+impl ScriptAction {
+    /// The name used in the signature file.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScriptAction::Navigate => "navigate",
+            ScriptAction::Click => "click",
+            ScriptAction::Submit => "submit",
+            ScriptAction::OpenWindow => "open-window",
+            ScriptAction::Request => "request",
+            ScriptAction::InjectFrame => "inject-frame",
+            ScriptAction::CountdownReset => "countdown-reset",
+        }
+    }
+}
+
+/// One compiled signature.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    /// Stable id, e.g. `location-assign`.
+    pub id: String,
+    /// What the script does.
+    pub action: ScriptAction,
+    /// The pattern; a group named `url` (or `url2`, `url3`…) captures the address.
+    pub pattern: Regex,
+    /// Code that must match.
+    pub must_match: Vec<String>,
+    /// Code that must not match.
+    pub ok: Vec<String>,
+}
+
+/// One match of a signature in a piece of code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureMatch {
+    /// Index of the signature in [`Signatures::all`].
+    pub signature: usize,
+    /// Byte range of the match in the code.
+    pub range: std::ops::Range<usize>,
+    /// The captured address, if the signature captures one.
+    pub url: Option<String>,
+}
+
+/// The signature library.
+#[derive(Debug, Clone)]
+pub struct Signatures {
+    signatures: Vec<Signature>,
+}
+
+/// The signature file is invalid.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {}{message}", signature.as_ref().map(|id| format!("signature '{id}': ")).unwrap_or_default())]
+pub struct SignatureError {
+    /// The file.
+    pub file: String,
+    /// 1-based line (0 when unknown).
+    pub line: u32,
+    /// The signature id, when the problem is in one signature.
+    pub signature: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    schema: String,
+    #[serde(rename = "signature")]
+    signatures: Vec<RawSignature>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSignature {
+    id: String,
+    action: ScriptAction,
+    description: Option<String>,
+    pattern: String,
+    examples: RawExamples,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExamples {
+    #[serde(rename = "match")]
+    must_match: Vec<String>,
+    ok: Vec<String>,
+}
+
+const BUILTIN: &str = include_str!("../patterns/scripts.toml");
+
+impl Signatures {
+    /// The built-in library.
+    pub fn builtin() -> Result<Signatures, SignatureError> {
+        Signatures::load_str("patterns/scripts.toml", BUILTIN)
+    }
+
+    /// Parses and checks a signature file.
+    pub fn load_str(file: &str, source: &str) -> Result<Signatures, SignatureError> {
+        let error = |line: u32, signature: Option<&str>, message: String| SignatureError {
+            file: file.to_string(),
+            line,
+            signature: signature.map(str::to_string),
+            message,
+        };
+        let raw: RawFile = toml::from_str(source).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| source[..span.start.min(source.len())].matches('\n').count() as u32 + 1)
+                .unwrap_or(0);
+            error(line, None, e.message().to_string())
+        })?;
+        if raw.schema != SIGNATURES_SCHEMA {
+            return Err(error(
+                0,
+                None,
+                format!("schema must be '{SIGNATURES_SCHEMA}'"),
+            ));
+        }
+        let mut signatures: Vec<Signature> = Vec::new();
+        for raw_signature in raw.signatures {
+            let line = source
+                .lines()
+                .position(|l| {
+                    l.trim_start().starts_with("id")
+                        && l.contains(&format!("\"{}\"", raw_signature.id))
+                })
+                .map(|i| i as u32 + 1)
+                .unwrap_or(0);
+            let id = raw_signature.id.clone();
+            if signatures.iter().any(|s| s.id == id) {
+                return Err(error(line, Some(&id), "duplicate signature id".to_string()));
+            }
+            let _ = raw_signature.description;
+            let pattern = RegexBuilder::new(&raw_signature.pattern)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| error(line, Some(&id), format!("invalid regex: {e}")))?;
+            if raw_signature.examples.must_match.is_empty() || raw_signature.examples.ok.is_empty()
+            {
+                return Err(error(
+                    line,
+                    Some(&id),
+                    "needs examples.match and examples.ok".to_string(),
+                ));
+            }
+            signatures.push(Signature {
+                id,
+                action: raw_signature.action,
+                pattern,
+                must_match: raw_signature.examples.must_match,
+                ok: raw_signature.examples.ok,
+            });
+        }
+        Ok(Signatures { signatures })
+    }
+
+    /// Every signature.
+    pub fn all(&self) -> &[Signature] {
+        &self.signatures
+    }
+
+    /// Every match of every signature in `code`, in code order.
+    pub fn find(&self, code: &str) -> Vec<SignatureMatch> {
+        let mut found = Vec::new();
+        for (index, signature) in self.signatures.iter().enumerate() {
+            for captures in signature.pattern.captures_iter(code) {
+                let Some(whole) = captures.get(0) else {
+                    continue;
+                };
+                let url = signature
+                    .pattern
+                    .capture_names()
+                    .flatten()
+                    .filter(|name| name.starts_with("url"))
+                    .find_map(|name| captures.name(name))
+                    .map(|m| m.as_str().to_string());
+                found.push(SignatureMatch {
+                    signature: index,
+                    range: whole.range(),
+                    url,
+                });
+            }
+        }
+        found.sort_by_key(|m| (m.range.start, m.signature));
+        found
+    }
+
+    /// Runs every signature's examples; returns a description of each misbehaving one.
+    pub fn check_examples(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        for (index, signature) in self.signatures.iter().enumerate() {
+            for code in &signature.must_match {
+                if !self.find(code).iter().any(|m| m.signature == index) {
+                    failures.push(format!("{}: should match: {code:?}", signature.id));
+                }
+            }
+            for code in &signature.ok {
+                if self.find(code).iter().any(|m| m.signature == index) {
+                    failures.push(format!("{}: should not match: {code:?}", signature.id));
+                }
+            }
+        }
+        failures
+    }
+}
+
+/// Byte ranges of `code` that run only after a user gesture: bodies of handlers
+/// registered for click-like events (`addEventListener('click', …)`, `.onclick = …`,
+/// jQuery `.click(…)` / `.on('click', …)`). Found by brace matching, so braces inside
+/// strings can confuse it; it errs towards "not a gesture" (reporting more).
+pub fn gesture_handler_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
+    static REGISTRATION: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+        Regex::new(
+            r#"(?i)(?:addEventListener\s*\(\s*["'`](?:click|mousedown|mouseup|pointerdown|pointerup|touchstart|touchend|submit|keydown|keyup|keypress|dblclick|auxclick|contextmenu)["'`]\s*,|\.on(?:click|mousedown|mouseup|pointerdown|pointerup|touchstart|touchend|submit|keydown|keyup|dblclick)\s*=|\.(?:click|submit|mousedown|touchstart)\s*\(\s*(?:function\b|\(|[A-Za-z_$][\w$]*\s*=>)|\.on\s*\(\s*["'`](?:click|submit|touchstart|mousedown)["'`]\s*,)"#,
+        )
+        .unwrap_or_else(|_| Regex::new("$^").expect("empty regex"))
+    });
+    let bytes = code.as_bytes();
+    let mut ranges = Vec::new();
+    for registration in REGISTRATION.find_iter(code) {
+        // The handler's body is the next block, if no statement ends first (a handler
+        // given by name, `addEventListener('click', go);`, has no body here).
+        let Some(open) = code[registration.end()..]
+            .find('{')
+            .map(|i| registration.end() + i)
+        else {
+            continue;
+        };
+        if code[registration.end()..open].contains(';') {
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut end = code.len();
+        for (offset, byte) in bytes.iter().enumerate().skip(open) {
+            match byte {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = offset + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        ranges.push(registration.start()..end);
+    }
+    ranges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_signatures_pass_their_examples() {
+        let signatures = Signatures::builtin().expect("valid");
+        assert!(signatures.all().len() >= 10);
+        let failures = signatures.check_examples();
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn gesture_ranges_cover_click_handlers_only() {
+        let code = "btn.addEventListener('click', function () { location.href = 'https://a'; });\nlocation.href = 'https://b';";
+        let ranges = gesture_handler_ranges(code);
+        assert_eq!(ranges.len(), 1);
+        let first = code.find("https://a").unwrap();
+        let second = code.find("https://b").unwrap();
+        assert!(ranges[0].contains(&first));
+        assert!(!ranges[0].contains(&second));
+    }
+
+    #[test]
+    fn a_scripted_click_or_a_url_is_not_a_handler() {
+        let code = "document.querySelector('a.deal').click();\nnew Image().src = 'https://s.click.aliexpress.com/e/_D';\nwindow.onload = function () { window.open('https://x'); };";
+        assert!(gesture_handler_ranges(code).is_empty());
+        let jquery = "$('#buy').click(function () { location.href = 'https://a'; });";
+        assert_eq!(gesture_handler_ranges(jquery).len(), 1);
+        let named =
+            "btn.addEventListener('click', go);\nfunction later() { location.href = 'https://b'; }";
+        assert!(gesture_handler_ranges(named).is_empty());
+    }
+
+    #[test]
+    fn bad_file_names_file_and_signature() {
+        let text = "schema = \"promoscan-scripts/v1\"\n[[signature]]\nid = \"x\"\naction = \"navigate\"\npattern = '(open'\n[signature.examples]\nmatch = [\"a\"]\nok = [\"b\"]\n";
+        let message = Signatures::load_str("s.toml", text)
+            .expect_err("bad regex")
+            .to_string();
+        assert!(
+            message.starts_with("s.toml:3: signature 'x': invalid regex"),
+            "{message}"
+        );
+    }
+}
