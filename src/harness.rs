@@ -142,6 +142,9 @@ fn snippet_findings(library: &Library, snippet: &Snippet) -> Vec<crate::finding:
         max_file_size: snippet
             .max_bytes
             .unwrap_or(crate::input::DEFAULT_MAX_FILE_SIZE),
+        max_depth: snippet
+            .max_depth
+            .unwrap_or(crate::input::nesting::DEFAULT_MAX_DEPTH),
         ..ScanOptions::default()
     };
     let scanner = Scanner::new(library, Policy::default(), options);

@@ -190,6 +190,7 @@ fn scan(common: &CommonArgs, config: &Config, args: ScanArgs) -> anyhow::Result<
             .or(config.max_file_size)
             .unwrap_or(input::DEFAULT_MAX_FILE_SIZE),
         stdin_format: args.stdin_format,
+        ..ScanOptions::default()
     };
     let format = output_format(common);
     // Open the output before scanning, so a bad --output path fails fast.

@@ -22,6 +22,8 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// How stdin is parsed.
     pub stdin_format: SourceFormat,
+    /// Deepest element nesting parsed (deeper pages are refused, not parsed).
+    pub max_depth: usize,
 }
 
 impl Default for ScanOptions {
@@ -29,6 +31,7 @@ impl Default for ScanOptions {
         ScanOptions {
             max_file_size: input::DEFAULT_MAX_FILE_SIZE,
             stdin_format: SourceFormat::Html,
+            max_depth: input::nesting::DEFAULT_MAX_DEPTH,
         }
     }
 }
@@ -107,6 +110,21 @@ impl<'a> Scanner<'a> {
             };
             findings.extend(self.rule_finding("scan-error/empty", target, detail));
             return Ok(self.finish(findings));
+        }
+        let depth = match format {
+            SourceFormat::Html => input::nesting::estimated_depth(&decoded.text),
+            // Markdown nests through its own syntax (quotes, lists); check what it renders.
+            SourceFormat::Markdown => {
+                input::nesting::estimated_depth(&input::markdown::to_html(&decoded.text))
+            }
+        };
+        if depth > self.options.max_depth {
+            let problem = InputProblem::TooDeep {
+                depth,
+                limit: self.options.max_depth,
+            };
+            findings.extend(self.problem_finding(target, &problem));
+            return Err((problem, self.finish(findings)));
         }
         findings.extend(self.scan_text(target, format, &decoded.text));
         Ok(self.finish(findings))
@@ -196,6 +214,7 @@ impl<'a> Scanner<'a> {
             InputProblem::Unreadable(_) => "scan-error/unreadable",
             InputProblem::Binary(_) => "scan-error/binary-file",
             InputProblem::TooLarge { .. } => "scan-error/too-large",
+            InputProblem::TooDeep { .. } => "scan-error/too-deep",
         };
         self.rule_finding(rule_id, target, &problem.to_string())
     }

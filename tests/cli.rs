@@ -224,8 +224,12 @@ fn bad_targets_are_reported_and_never_lose_the_others() {
     }
     std::fs::write(&huge, content).unwrap();
     let missing = dir.path().join("missing.md");
+    // 100,000 nested elements: refused by the linear depth check instead of taking
+    // minutes in the tree builder.
+    let deep = dir.path().join("deep.html");
+    std::fs::write(&deep, "<div>".repeat(100_000)).unwrap();
 
-    let args: Vec<String> = [&good, &binary, &latin1, &empty, &huge, &missing]
+    let args: Vec<String> = [&good, &binary, &latin1, &empty, &huge, &missing, &deep]
         .iter()
         .map(|path| path.to_str().unwrap().to_string())
         .collect();
@@ -252,7 +256,8 @@ fn bad_targets_are_reported_and_never_lose_the_others() {
     assert_eq!(status("huge.html").0, "failed");
     assert!(status("huge.html").1.as_str().unwrap().contains("limit"));
     assert_eq!(status("missing.md").0, "failed");
-    assert_eq!(report["summary"]["failed"], 3);
+    assert_eq!(status("deep.html").0, "failed");
+    assert_eq!(report["summary"]["failed"], 4);
 
     let findings = report["findings"].as_array().unwrap();
     let has = |file: &str, rule: &str| {
@@ -270,6 +275,7 @@ fn bad_targets_are_reported_and_never_lose_the_others() {
     assert!(has("image.html", "scan-error/binary-file"));
     assert!(has("huge.html", "scan-error/too-large"));
     assert!(has("missing.md", "scan-error/unreadable"));
+    assert!(has("deep.html", "scan-error/too-deep"));
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! stops other targets from being read.
 
 pub mod markdown;
+pub mod nesting;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -69,6 +70,13 @@ pub enum InputProblem {
     Unreadable(String),
     /// Looks binary (a NUL byte early on).
     Binary(String),
+    /// Elements nested deeper than the limit (see [`nesting`]).
+    TooDeep {
+        /// The estimated depth.
+        depth: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// Over the size limit.
     TooLarge {
         /// Its size in bytes (at least the limit + 1).
@@ -83,6 +91,9 @@ impl std::fmt::Display for InputProblem {
         match self {
             InputProblem::Unreadable(reason) => write!(formatter, "{reason}"),
             InputProblem::Binary(reason) => write!(formatter, "{reason}"),
+            InputProblem::TooDeep { depth, limit } => {
+                write!(formatter, "{depth} levels, limit {limit}")
+            }
             InputProblem::TooLarge { size, limit } => {
                 write!(formatter, "{size} bytes, limit {limit} bytes")
             }

@@ -79,6 +79,8 @@ pub struct Snippet {
     pub path: Option<String>,
     /// A file-size limit to scan the snippet with (for size-limit rules).
     pub max_bytes: Option<u64>,
+    /// A nesting-depth limit to scan the snippet with (for the depth-limit rule).
+    pub max_depth: Option<usize>,
 }
 
 impl Snippet {
@@ -116,6 +118,9 @@ impl Example {
                 }
                 if let Some(limit) = snippet.max_bytes {
                     parts.push(format!("max_bytes = {limit}"));
+                }
+                if let Some(limit) = snippet.max_depth {
+                    parts.push(format!("max_depth = {limit}"));
                 }
                 format!("{{ {} }}", parts.join(", "))
             }
