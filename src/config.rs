@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::finding::{Finding, Severity};
+use crate::position::line_of_offset;
 use crate::rules::RuleSet;
 
 /// The config file name looked for in the current folder and its parents.
@@ -224,15 +225,6 @@ impl Policy {
         }
         Some(finding)
     }
-}
-
-fn line_of_offset(source: &str, offset: usize) -> u32 {
-    let end = offset.min(source.len());
-    source.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u32
-        + 1
 }
 
 #[cfg(test)]

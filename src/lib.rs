@@ -15,6 +15,7 @@ pub mod input;
 pub mod library;
 pub mod networks;
 pub mod page;
+pub mod position;
 pub mod report;
 pub mod rules;
 pub mod scan;

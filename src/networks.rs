@@ -22,6 +22,8 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use url::{Host, Url};
 
+use crate::position::line_of_offset;
+
 /// The schema name a networks file must declare.
 pub const NETWORKS_SCHEMA: &str = "promoscan-networks/v1";
 
@@ -1029,16 +1031,6 @@ fn check_example_url(url: &str) -> Result<(), String> {
     Url::parse(url)
         .map(|_| ())
         .map_err(|e| format!("example '{url}' is not an absolute URL ({e})"))
-}
-
-/// 1-based line of a byte offset.
-fn line_of_offset(source: &str, offset: usize) -> u32 {
-    let end = offset.min(source.len());
-    source.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u32
-        + 1
 }
 
 /// The `id` of the `[[network]]` block holding a byte offset (for parse errors).

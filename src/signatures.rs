@@ -142,7 +142,7 @@ impl Signatures {
         let raw: RawFile = toml::from_str(source).map_err(|e| {
             let line = e
                 .span()
-                .map(|span| source[..span.start.min(source.len())].matches('\n').count() as u32 + 1)
+                .map(|span| crate::position::line_of_offset(source, span.start))
                 .unwrap_or(0);
             error(line, None, e.message().to_string())
         })?;

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::{Effect, Example, Examples, RULES_SCHEMA, Rule, RuleOrigin, Unless, Within};
 use crate::finding::{CATEGORIES, Confidence, Severity};
 use crate::page::TextScope;
+use crate::position::line_of_offset;
 
 /// Largest compiled size allowed for one rule regex (guards against huge patterns).
 const REGEX_SIZE_LIMIT: usize = 2 * 1024 * 1024;
@@ -310,16 +311,6 @@ fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
-}
-
-/// 1-based line of a byte offset.
-fn line_of_offset(source: &str, offset: usize) -> u32 {
-    let end = offset.min(source.len());
-    source.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u32
-        + 1
 }
 
 /// The line of the first `key = ...` at the start of a line (0 when absent).
