@@ -102,7 +102,7 @@ fn describe_how(load: &Load) -> String {
         LoadVia::Script { signature } => format!("a script ({signature})"),
     };
     match load.hidden {
-        Some(reason) => format!("{place}, hidden by {}", reason.describe()),
+        Some(reason) => format!("{place}; hidden: {}", reason.describe()),
         None => place,
     }
 }

@@ -244,13 +244,12 @@ fn format_delay(delay: f64) -> String {
     }
 }
 
-/// The matched code with a little context, on one line.
+/// The source line holding the match, trimmed and cut to 160 characters.
 fn snippet_around(code: &str, range: std::ops::Range<usize>) -> String {
-    let mut end = (range.end + 60).min(code.len());
-    while !code.is_char_boundary(end) {
-        end -= 1;
-    }
-    let text = &code[range.start..end];
-    let line = text.lines().next().unwrap_or("");
-    line.trim().to_string()
+    let line_start = code[..range.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line_end = code[range.start..]
+        .find('\n')
+        .map(|i| range.start + i)
+        .unwrap_or(code.len());
+    crate::detect::claims::shorten(code[line_start..line_end].trim(), 160)
 }
