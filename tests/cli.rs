@@ -532,3 +532,42 @@ fn rules_test_on_a_folder_reports_failing_examples() {
             "1 rules, 3 examples: 2 passed, 1 failed, 0 todo",
         ));
 }
+
+/// On a terminal the default format is text, coloured unless NO_COLOR is set. The
+/// terminal comes from util-linux `script`; the test is skipped (with a message) where
+/// it is not installed.
+#[test]
+fn terminal_output_is_coloured_text_unless_no_color() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let binary = assert_cmd::cargo::cargo_bin("promoscan");
+    let article = fixture("dishonest-qualifier-elsewhere.md");
+    let run_on_terminal = |no_color: bool| {
+        let mut command = std::process::Command::new("script");
+        command
+            .args(["-qec"])
+            .arg(format!("{} scan {}", binary.display(), article.display()))
+            .arg("/dev/null")
+            .stdin(std::process::Stdio::null())
+            .env_remove("NO_COLOR");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        }
+        let output = command.output().expect("script runs");
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    let coloured = run_on_terminal(false);
+    assert!(
+        coloured.contains("\u{1b}[") && coloured.contains("warning"),
+        "{coloured}"
+    );
+    let plain = run_on_terminal(true);
+    assert!(plain.contains("warning[claim-shipping/"), "{plain}");
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR is respected: {plain}");
+}
