@@ -36,6 +36,8 @@ pub struct Context<'a> {
     pub target: &'a str,
     /// The source text the user gave (for columns).
     pub source: &'a str,
+    /// Byte offset where each source line starts (computed once, for columns).
+    line_starts: Vec<usize>,
 }
 
 impl<'a> Context<'a> {
@@ -49,6 +51,9 @@ impl<'a> Context<'a> {
         let visibility = Visibility::compute(&page.document);
         let links = loads::classify_links(page, library, &visibility);
         let loads = loads::collect_loads(page, library, &visibility);
+        let line_starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(index, _)| index + 1))
+            .collect();
         Context {
             page,
             library,
@@ -57,6 +62,7 @@ impl<'a> Context<'a> {
             loads,
             target,
             source,
+            line_starts,
         }
     }
 
@@ -100,7 +106,7 @@ impl<'a> Context<'a> {
             target: self.target.to_string(),
             location: Some(Location {
                 line: spec.line.max(1),
-                column: column_of(self.source, spec.line, spec.column_hint),
+                column: column_of(self.source_line(spec.line), spec.column_hint),
             }),
             evidence: spec
                 .evidence
@@ -110,6 +116,20 @@ impl<'a> Context<'a> {
             chain: None,
             help: rule.help.clone(),
         })
+    }
+
+    /// The text of 1-based source line `line` (empty when out of range).
+    fn source_line(&self, line: u32) -> &str {
+        let index = line.saturating_sub(1) as usize;
+        let Some(&start) = self.line_starts.get(index) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(index + 1)
+            .map(|next| next - 1)
+            .unwrap_or(self.source.len());
+        self.source[start..end].trim_end_matches('\r')
     }
 
     /// The element's start tag as evidence, e.g. `<iframe src="…" width="0">`.
@@ -145,11 +165,9 @@ pub struct FindingSpec<'a> {
     pub confidence: Option<Confidence>,
 }
 
-/// The 1-based column where `hint` (or its first 40 characters) appears on `line`, else 1.
-fn column_of(source: &str, line: u32, hint: &str) -> u32 {
-    let Some(text) = source.lines().nth(line.saturating_sub(1) as usize) else {
-        return 1;
-    };
+/// The 1-based column where `hint` (or its first 40 characters) appears on the line
+/// `text`, else the column of its first non-blank character.
+fn column_of(text: &str, hint: &str) -> u32 {
     let hint: String = hint.chars().take(40).collect();
     if hint.is_empty() {
         return text.chars().take_while(|c| c.is_whitespace()).count() as u32 + 1;

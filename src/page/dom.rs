@@ -83,6 +83,20 @@ pub struct Document {
     nodes: Vec<Node>,
 }
 
+impl Default for Document {
+    /// An empty document (just the root).
+    fn default() -> Self {
+        Document {
+            nodes: vec![Node {
+                kind: NodeKind::Document,
+                parent: None,
+                children: Vec::new(),
+                line: 1,
+            }],
+        }
+    }
+}
+
 impl Document {
     /// Parses `html` as the HTML standard's parser does (html5ever). Never fails: any
     /// input gives some tree.

@@ -286,7 +286,9 @@ impl Page {
             LeaveBlock,
             LeaveNonText,
         }
-        let document = self.document.clone();
+        // Borrow the document apart from the rest of the page while filling the page in
+        // (no copy of the tree); it is put back at the end.
+        let document = std::mem::take(&mut self.document);
         let mut blocks = Vec::new();
         let mut current = TextBlockBuilder::new(TextScope::Text, document.root());
         let mut block_owner = vec![document.root()];
@@ -309,7 +311,7 @@ impl Page {
                             line: node.line,
                         }),
                         NodeKind::Element { name, .. } => {
-                            self.record_element(id, node, name, &mut blocks);
+                            self.record_element(&document, id, node, name, &mut blocks);
                             if name == "br" || name == "img" {
                                 current.push_space();
                             }
@@ -347,12 +349,20 @@ impl Page {
         }
         blocks.extend(current.finish());
         self.blocks.extend(blocks);
+        self.document = document;
     }
 
     /// Records what an element contributes besides text: alt text, a link, resources,
     /// scripts, styles, a meta refresh.
-    fn record_element(&mut self, id: NodeId, node: &Node, name: &str, blocks: &mut Vec<TextBlock>) {
-        self.record_code(id, node, name);
+    fn record_element(
+        &mut self,
+        document: &Document,
+        id: NodeId,
+        node: &Node,
+        name: &str,
+        blocks: &mut Vec<TextBlock>,
+    ) {
+        self.record_code(document, id, node, name);
         if name == "img"
             && let Some(alt) = node.attr("alt")
         {
@@ -374,7 +384,7 @@ impl Page {
                 node: id,
                 url: self.resolve(&href),
                 href,
-                text: text::normalise(&self.document.text_content(id)),
+                text: text::normalise(&document.text_content(id)),
                 rel,
                 line: node.line,
             });
@@ -409,13 +419,13 @@ impl Page {
 }
 
 impl Page {
-    fn record_code(&mut self, id: NodeId, node: &Node, name: &str) {
+    fn record_code(&mut self, document: &Document, id: NodeId, node: &Node, name: &str) {
         if name == "script" && node.attr("src").is_none() && is_javascript_type(node.attr("type")) {
-            let code = self.document.text_content(id);
+            let code = document.text_content(id);
             let first_text_line = node
                 .children
                 .first()
-                .map(|&child| self.document.node(child).line)
+                .map(|&child| document.node(child).line)
                 .unwrap_or(node.line);
             if !code.trim().is_empty() {
                 self.scripts.push(Script {
@@ -430,7 +440,7 @@ impl Page {
             self.styles.push(Style {
                 node: id,
                 inline: false,
-                css: self.document.text_content(id),
+                css: document.text_content(id),
                 line: node.line,
             });
         }
