@@ -37,6 +37,11 @@ pub fn find_claims(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
     let mut found = Vec::new();
     for sentence in sentences(&block.text) {
         let sentence_text = &block.text[sentence.clone()];
+        // Most sentences match no rule: the plain "any match?" search is much cheaper
+        // than asking which rules match (an overlapping search over every pattern).
+        if !set.is_match(sentence_text) {
+            continue;
+        }
         for member in set.matches(sentence_text).iter() {
             let rule_index = members[member];
             let rule = rules.rule_at(rule_index);

@@ -21,6 +21,10 @@ pub use load::{RuleError, load_dir, load_str};
 /// Largest compiled size of the regex set of one scope (all text rules together).
 const REGEX_SET_SIZE_LIMIT: usize = 256 * 1024 * 1024;
 
+/// Cache of the lazy DFA that runs the rule set: large enough that the whole library
+/// does not thrash it (a thrashing cache falls back to a much slower engine).
+const REGEX_SET_DFA_CACHE: usize = 64 * 1024 * 1024;
+
 /// The schema name rule files must declare.
 pub const RULES_SCHEMA: &str = "promoscan-rules/v1";
 
@@ -235,6 +239,7 @@ impl RuleSet {
             .filter_map(|&index| rules[index].pattern.as_ref().map(Regex::as_str));
         let text_set = RegexSetBuilder::new(patterns)
             .size_limit(REGEX_SET_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SET_DFA_CACHE)
             .build()
             .map_err(|error| {
                 RuleError::invalid(
