@@ -18,6 +18,9 @@ use super::{Context, FindingSpec};
 enum Destination {
     /// An affiliate address (or a network's shortener).
     Affiliate(Url),
+    /// One of the page's own affiliate links (a scripted click whose target the
+    /// scanner cannot pin down).
+    PageAffiliateLinks,
     /// Another site.
     External(Url),
     /// The same site: not reported.
@@ -74,7 +77,7 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
                 ScriptAction::Click => (
                     "forced-redirect/auto-click",
                     if page_has_affiliate_links {
-                        Destination::Affiliate(placeholder_url())
+                        Destination::PageAffiliateLinks
                     } else {
                         Destination::Unknown
                     },
@@ -120,6 +123,9 @@ fn report(
     let (url, downgrade, target, confidence) = match destination {
         Destination::SameSite => return None,
         Destination::Affiliate(url) => (Some(url), 0, "an affiliate link".to_string(), None),
+        Destination::PageAffiliateLinks => {
+            (None, 0, "a page with affiliate links".to_string(), None)
+        }
         Destination::External(url) => (
             Some(url),
             1,
@@ -134,16 +140,12 @@ fn report(
         ),
     };
     let classification = url.map(|url| context.library.networks.classify(url));
-    let real_url = url.filter(|url| url.host_str() != Some(PLACEHOLDER_HOST));
-    let target = match (&classification, real_url) {
-        (Some(c), Some(_)) if c.network_name.is_some() => format!(
-            "the {} affiliate link",
-            c.network_name.clone().unwrap_or_default()
-        ),
-        (_, None) if matches!(destination, Destination::Affiliate(_)) => {
-            "a page with affiliate links".to_string()
-        }
-        _ => target,
+    let target = match classification
+        .as_ref()
+        .and_then(|c| c.network_name.as_ref())
+    {
+        Some(name) => format!("the {name} affiliate link"),
+        None => target,
     };
     fields.push(("destination", target));
     context.finding(
@@ -153,24 +155,12 @@ fn report(
             column_hint,
             fields,
             evidence: Some(evidence),
-            url: real_url,
-            classification: classification.as_ref().filter(|_| real_url.is_some()),
+            url,
+            classification: classification.as_ref(),
             downgrade,
             confidence,
         },
     )
-}
-
-const PLACEHOLDER_HOST: &str = "affiliate.invalid";
-
-/// Stands for "one of the page's affiliate links" when a scripted click's target is not
-/// known statically.
-fn placeholder_url() -> Url {
-    Url::parse("https://affiliate.invalid/").unwrap_or_else(|_| unreachable_url())
-}
-
-fn unreachable_url() -> Url {
-    Url::parse("about:blank").expect("about:blank parses")
 }
 
 fn destination_of(context: &Context<'_>, address: Option<&str>) -> Destination {
