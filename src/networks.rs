@@ -145,6 +145,12 @@ impl Classification {
     pub fn is_affiliate(&self) -> bool {
         matches!(self.kind, LinkKind::Click | LinkKind::DeepLink)
     }
+
+    /// True for affiliate links and for a known network's own shortener (`amzn.to`),
+    /// which redirects to one: what detectors treat as an affiliate address.
+    pub fn is_affiliate_like(&self) -> bool {
+        self.is_affiliate() || (self.kind == LinkKind::Shortener && self.network.is_some())
+    }
 }
 
 impl fmt::Display for Classification {

@@ -1,5 +1,6 @@
-//! Positions in data files (rule files, networks, signatures, config) for error
-//! messages: byte offsets from the TOML parser turned into 1-based lines.
+//! Positions for messages and findings: byte offsets from the TOML parser turned into
+//! 1-based lines (rule files, networks, signatures, config), and the column of a
+//! finding on its source line.
 
 /// The 1-based line holding byte `offset` of `source` (offsets past the end count as
 /// the last line).
@@ -12,9 +13,58 @@ pub fn line_of_offset(source: &str, offset: usize) -> u32 {
     u32::try_from(newlines).unwrap_or(u32::MAX - 1) + 1
 }
 
+/// How much of a source line is searched for a finding's column. Minified pages are
+/// one long line; searching all of it for every finding would be quadratic.
+pub const COLUMN_SEARCH_LIMIT: usize = 4096;
+
+/// The 1-based character column where `needle` first appears in `line` (case-insensitive
+/// when asked), looking only at the first [`COLUMN_SEARCH_LIMIT`] bytes; `None` when it
+/// is not found there.
+pub fn column_of(line: &str, needle: &str, ignore_case: bool) -> Option<u32> {
+    if needle.is_empty() {
+        return None;
+    }
+    let mut end = line.len().min(COLUMN_SEARCH_LIMIT);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    let window = &line[..end];
+    let offset = if ignore_case {
+        let lower = window.to_lowercase();
+        // Lower-casing may change byte lengths; offsets are only trusted when it did not.
+        if lower.len() != window.len() {
+            return None;
+        }
+        lower.find(&needle.to_lowercase())?
+    } else {
+        window.find(needle)?
+    };
+    Some(u32::try_from(window[..offset].chars().count()).unwrap_or(u32::MAX - 1) + 1)
+}
+
+/// The 1-based column of the first non-blank character of `line`.
+pub fn first_non_blank_column(line: &str) -> u32 {
+    let blanks = line
+        .chars()
+        .take(COLUMN_SEARCH_LIMIT)
+        .take_while(|c| c.is_whitespace())
+        .count();
+    u32::try_from(blanks).unwrap_or(u32::MAX - 1) + 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_columns_in_characters_within_the_limit() {
+        assert_eq!(column_of("  é Only 2 left", "only", true), Some(5));
+        assert_eq!(column_of("  é Only 2 left", "only", false), None);
+        assert_eq!(column_of("abc", "", false), None);
+        let long = format!("{}needle", "x".repeat(COLUMN_SEARCH_LIMIT));
+        assert_eq!(column_of(&long, "needle", false), None);
+        assert_eq!(first_non_blank_column("   x"), 4);
+    }
 
     #[test]
     fn counts_lines_and_clamps() {

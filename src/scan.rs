@@ -70,19 +70,19 @@ impl<'a> Scanner<'a> {
 
     /// Scans decoded text: builds the page once and runs every detector over it.
     pub fn scan_text(&self, target: &str, format: SourceFormat, text: &str) -> Vec<Finding> {
-        let html;
-        let html_text = match format {
-            SourceFormat::Html => text,
-            SourceFormat::Markdown => {
-                html = input::markdown::to_html(text);
-                html.as_str()
-            }
-        };
-        let page = Page::from_html(html_text, None);
-        let suppressions = Suppressions::from_comments(&page.comments);
-        let mut findings = Context::new(&page, self.library, target, text).detect_all();
-        findings.retain(|finding| !suppressions.suppresses(finding));
+        let findings = self.scan_html(target, &as_html(format, text), text);
         self.finish(findings)
+    }
+
+    /// Scans `html` (the source itself, or Markdown rendered with its lines kept);
+    /// `source` is what the user gave, for columns. Suppression comments are applied;
+    /// the policy is left to the caller.
+    fn scan_html(&self, target: &str, html: &str, source: &str) -> Vec<Finding> {
+        let page = Page::from_html(html, None);
+        let suppressions = Suppressions::from_comments(&page.comments);
+        let mut findings = Context::new(&page, self.library, target, source).detect_all();
+        findings.retain(|finding| !suppressions.suppresses(finding));
+        findings
     }
 
     /// Scans raw bytes: binary check, decoding, empty check, then [`Scanner::scan_text`].
@@ -111,13 +111,9 @@ impl<'a> Scanner<'a> {
             findings.extend(self.rule_finding("scan-error/empty", target, detail));
             return Ok(self.finish(findings));
         }
-        let depth = match format {
-            SourceFormat::Html => input::nesting::estimated_depth(&decoded.text),
-            // Markdown nests through its own syntax (quotes, lists); check what it renders.
-            SourceFormat::Markdown => {
-                input::nesting::estimated_depth(&input::markdown::to_html(&decoded.text))
-            }
-        };
+        // Markdown nests through its own syntax (quotes, lists): check what it renders.
+        let html = as_html(format, &decoded.text);
+        let depth = input::nesting::estimated_depth(&html);
         if depth > self.options.max_depth {
             let problem = InputProblem::TooDeep {
                 depth,
@@ -126,7 +122,7 @@ impl<'a> Scanner<'a> {
             findings.extend(self.problem_finding(target, &problem));
             return Err((problem, self.finish(findings)));
         }
-        findings.extend(self.scan_text(target, format, &decoded.text));
+        findings.extend(self.scan_html(target, &html, &decoded.text));
         Ok(self.finish(findings))
     }
 
@@ -224,6 +220,14 @@ impl<'a> Scanner<'a> {
             .into_iter()
             .filter_map(|finding| self.policy.apply(finding))
             .collect()
+    }
+}
+
+/// The HTML to parse: the text itself, or Markdown rendered with its lines kept.
+fn as_html(format: SourceFormat, text: &str) -> std::borrow::Cow<'_, str> {
+    match format {
+        SourceFormat::Html => std::borrow::Cow::Borrowed(text),
+        SourceFormat::Markdown => std::borrow::Cow::Owned(input::markdown::to_html(text)),
     }
 }
 

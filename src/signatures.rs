@@ -252,36 +252,41 @@ pub fn gesture_handler_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
         )
         .unwrap_or_else(|_| Regex::new("$^").expect("empty regex"))
     });
-    let bytes = code.as_bytes();
+    // One pass over the code finds every '{', its matching '}' and every ';', so that
+    // each registration is a lookup: many registrations never rescan the script.
+    let mut opens = Vec::new();
+    let mut closes = Vec::new();
+    let mut semicolons = Vec::new();
+    let mut stack = Vec::new();
+    for (offset, byte) in code.bytes().enumerate() {
+        match byte {
+            b'{' => {
+                stack.push(opens.len());
+                opens.push(offset);
+                closes.push(code.len());
+            }
+            b'}' => {
+                if let Some(index) = stack.pop() {
+                    closes[index] = offset + 1;
+                }
+            }
+            b';' => semicolons.push(offset),
+            _ => {}
+        }
+    }
     let mut ranges = Vec::new();
     for registration in REGISTRATION.find_iter(code) {
         // The handler's body is the next block, if no statement ends first (a handler
         // given by name, `addEventListener('click', go);`, has no body here).
-        let Some(open) = code[registration.end()..]
-            .find('{')
-            .map(|i| registration.end() + i)
-        else {
+        let index = opens.partition_point(|&open| open < registration.end());
+        let Some(&open) = opens.get(index) else {
             continue;
         };
-        if code[registration.end()..open].contains(';') {
+        let first_semicolon = semicolons.partition_point(|&at| at < registration.end());
+        if semicolons.get(first_semicolon).is_some_and(|&at| at < open) {
             continue;
         }
-        let mut depth = 0usize;
-        let mut end = code.len();
-        for (offset, byte) in bytes.iter().enumerate().skip(open) {
-            match byte {
-                b'{' => depth += 1,
-                b'}' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        end = offset + 1;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        ranges.push(registration.start()..end);
+        ranges.push(registration.start()..closes[index]);
     }
     ranges
 }
@@ -318,6 +323,14 @@ mod tests {
         let named =
             "btn.addEventListener('click', go);\nfunction later() { location.href = 'https://b'; }";
         assert!(gesture_handler_ranges(named).is_empty());
+    }
+
+    #[test]
+    fn many_unclosed_handlers_stay_linear() {
+        let code = "a.addEventListener('click', function () {".repeat(50_000);
+        let ranges = gesture_handler_ranges(&code);
+        assert_eq!(ranges.len(), 50_000);
+        assert!(ranges.iter().all(|range| range.end == code.len()));
     }
 
     #[test]

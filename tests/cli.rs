@@ -571,3 +571,25 @@ fn terminal_output_is_coloured_text_unless_no_color() {
     assert!(plain.contains("warning[claim-shipping/"), "{plain}");
     assert!(!plain.contains('\u{1b}'), "NO_COLOR is respected: {plain}");
 }
+
+/// A minified page (one long line) with thousands of scripted loads and click handlers
+/// gets every finding; each finding's work stays local to it (a quadratic cost here
+/// would make this test run for minutes).
+#[test]
+fn one_line_page_with_many_script_matches_is_fully_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("minified.html");
+    let loads = "new Image().src='https://s.click.aliexpress.com/e/_D';".repeat(20_000);
+    let handlers = "a.addEventListener('click', function () {".repeat(20_000);
+    std::fs::write(
+        &page,
+        format!("<script>{loads}</script><script>{handlers}</script>"),
+    )
+    .unwrap();
+    let (_, report) = scan_json(&[page.to_str().unwrap()], None);
+    let stuffing = rules_of(&report)
+        .iter()
+        .filter(|rule| *rule == "cookie-stuffing/scripted-request")
+        .count();
+    assert_eq!(stuffing, 20_000);
+}

@@ -128,17 +128,8 @@ fn column_of(source_lines: &[&str], line: u32, matched: &str) -> u32 {
     let Some(source_line) = source_lines.get(line.saturating_sub(1) as usize) else {
         return 1;
     };
-    let first_word = matched.split(' ').next().unwrap_or("").to_lowercase();
-    if first_word.is_empty() {
-        return 1;
-    }
-    let lower = source_line.to_lowercase();
-    match lower.find(&first_word) {
-        Some(byte_offset) if lower.len() == source_line.len() => {
-            source_line[..byte_offset].chars().count() as u32 + 1
-        }
-        _ => 1,
-    }
+    let first_word = matched.split(' ').next().unwrap_or("");
+    crate::position::column_of(source_line, first_word, true).unwrap_or(1)
 }
 
 /// `text` cut to at most `limit` characters, with an ellipsis when cut.

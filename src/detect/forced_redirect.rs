@@ -9,12 +9,12 @@ use url::Url;
 
 use crate::finding::{Confidence, Finding};
 use crate::networks::registrable_domain;
-use crate::signatures::{ScriptAction, gesture_handler_ranges};
+use crate::signatures::ScriptAction;
 
-use super::loads::{runs_without_click, unescape_js};
 use super::{Context, FindingSpec};
 
 /// Where a forced navigation goes, as far as the scanner can tell.
+#[derive(Clone)]
 enum Destination {
     /// An affiliate address (or a network's shortener).
     Affiliate(Url),
@@ -49,64 +49,69 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
     }
 
     let page_has_affiliate_links = context.links.iter().any(|link| link.is_affiliate_like());
-    for script in &context.page.scripts {
-        if !runs_without_click(&script.place) {
+    // Where a scripted submit leads depends on the page's forms, not on the call: look
+    // once, and only when some script submits.
+    let submits = context
+        .script_matches
+        .iter()
+        .any(|found| found.action == ScriptAction::Submit);
+    let submit_destination = if submits {
+        form_destination(context)
+    } else {
+        Destination::Unknown
+    };
+    for found in &context.script_matches {
+        if matches!(
+            found.action,
+            ScriptAction::Request | ScriptAction::InjectFrame
+        ) {
             continue;
         }
-        let gestures = gesture_handler_ranges(&script.code);
-        for found in context.library.signatures.find(&script.code) {
-            if gestures
-                .iter()
-                .any(|range| range.contains(&found.range.start))
-            {
+        let line = found.line;
+        let code = &context.page.scripts[found.script].code;
+        let snippet = snippet_around(code, found.range.clone());
+        let address = found.url.clone();
+        let (rule_id, destination) = match found.action {
+            ScriptAction::Navigate => (
+                "forced-redirect/script-location",
+                destination_of(context, address.as_deref()),
+            ),
+            ScriptAction::OpenWindow => (
+                "forced-redirect/popunder",
+                destination_of(context, address.as_deref()),
+            ),
+            ScriptAction::Click => (
+                "forced-redirect/auto-click",
+                if page_has_affiliate_links {
+                    Destination::PageAffiliateLinks
+                } else {
+                    Destination::Unknown
+                },
+            ),
+            ScriptAction::Submit => ("forced-redirect/auto-submit", submit_destination.clone()),
+            ScriptAction::CountdownReset => {
+                findings.extend(context.finding(
+                    "claim-urgency/resetting-countdown",
+                    FindingSpec {
+                        line,
+                        column_hint: &snippet,
+                        evidence: Some(snippet.clone()),
+                        ..FindingSpec::default()
+                    },
+                ));
                 continue;
             }
-            let signature = &context.library.signatures.all()[found.signature];
-            let line = script.line + script.code[..found.range.start].matches('\n').count() as u32;
-            let snippet = snippet_around(&script.code, found.range.clone());
-            let address = found.url.as_deref().map(unescape_js);
-            let (rule_id, destination) = match signature.action {
-                ScriptAction::Navigate => (
-                    "forced-redirect/script-location",
-                    destination_of(context, address.as_deref()),
-                ),
-                ScriptAction::OpenWindow => (
-                    "forced-redirect/popunder",
-                    destination_of(context, address.as_deref()),
-                ),
-                ScriptAction::Click => (
-                    "forced-redirect/auto-click",
-                    if page_has_affiliate_links {
-                        Destination::PageAffiliateLinks
-                    } else {
-                        Destination::Unknown
-                    },
-                ),
-                ScriptAction::Submit => ("forced-redirect/auto-submit", form_destination(context)),
-                ScriptAction::CountdownReset => {
-                    findings.extend(context.finding(
-                        "claim-urgency/resetting-countdown",
-                        FindingSpec {
-                            line,
-                            column_hint: &snippet,
-                            evidence: Some(snippet.clone()),
-                            ..FindingSpec::default()
-                        },
-                    ));
-                    continue;
-                }
-                ScriptAction::Request | ScriptAction::InjectFrame => continue,
-            };
-            findings.extend(report(
-                context,
-                rule_id,
-                &destination,
-                line,
-                address.as_deref().unwrap_or(&snippet),
-                snippet.clone(),
-                vec![("delay", String::new())],
-            ));
-        }
+            ScriptAction::Request | ScriptAction::InjectFrame => continue,
+        };
+        findings.extend(report(
+            context,
+            rule_id,
+            &destination,
+            line,
+            address.as_deref().unwrap_or(&snippet),
+            snippet.clone(),
+            vec![("delay", String::new())],
+        ));
     }
     findings
 }
@@ -181,10 +186,7 @@ fn destination_of(context: &Context<'_>, address: Option<&str>) -> Destination {
         return Destination::SameSite;
     }
     let classification = context.library.networks.classify(&url);
-    if classification.is_affiliate()
-        || (classification.kind == crate::networks::LinkKind::Shortener
-            && classification.network.is_some())
-    {
+    if classification.is_affiliate_like() {
         return Destination::Affiliate(url);
     }
     let page_domain = context
@@ -234,12 +236,25 @@ fn format_delay(delay: f64) -> String {
     }
 }
 
-/// The source line holding the match, trimmed and cut to 160 characters.
+/// The source line holding the match, trimmed and cut to 160 characters. Looks at most
+/// 200 bytes either side, so minified one-line scripts cost no more than short ones.
 fn snippet_around(code: &str, range: std::ops::Range<usize>) -> String {
-    let line_start = code[..range.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = code[range.start..]
+    const WINDOW: usize = 200;
+    let mut window_start = range.start.saturating_sub(WINDOW);
+    while !code.is_char_boundary(window_start) {
+        window_start -= 1;
+    }
+    let mut window_end = (range.start + WINDOW).min(code.len());
+    while !code.is_char_boundary(window_end) {
+        window_end += 1;
+    }
+    let line_start = code[window_start..range.start]
+        .rfind('\n')
+        .map(|i| window_start + i + 1)
+        .unwrap_or(window_start);
+    let line_end = code[range.start..window_end]
         .find('\n')
         .map(|i| range.start + i)
-        .unwrap_or(code.len());
+        .unwrap_or(window_end);
     crate::detect::claims::shorten(code[line_start..line_end].trim(), 160)
 }

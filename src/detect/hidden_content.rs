@@ -2,9 +2,11 @@
 //! scripted clicks and search engines), and hidden text blocks stuffed with offers
 //! (claims or affiliate links in text no reader sees).
 
+use std::collections::HashMap;
+
 use crate::detect::claims::find_claims;
 use crate::finding::Finding;
-use crate::page::TextScope;
+use crate::page::{NodeId, TextScope};
 
 use super::{Context, FindingSpec};
 
@@ -38,20 +40,24 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
             },
         ));
     }
+    // Affiliate links under each element, counted in one walk up from every link
+    // (not once per block and link).
+    let mut links_under: HashMap<NodeId, usize> = HashMap::new();
+    for link in context.links.iter().filter(|link| link.is_affiliate_like()) {
+        for ancestor in context
+            .page
+            .document
+            .ancestors(context.page.links[link.index].node)
+        {
+            *links_under.entry(ancestor).or_default() += 1;
+        }
+    }
     for block in context.page.blocks_in(TextScope::Text) {
         let Some(reason) = context.visibility.hidden_reason(block.node) else {
             continue;
         };
         let claims = find_claims(&context.library.rules, block);
-        let affiliate_links = context.links.iter().filter(|link| {
-            link.is_affiliate_like()
-                && context
-                    .page
-                    .document
-                    .ancestors(context.page.links[link.index].node)
-                    .any(|ancestor| ancestor == block.node)
-        });
-        let offers = claims.len() + affiliate_links.count();
+        let offers = claims.len() + links_under.get(&block.node).copied().unwrap_or(0);
         if offers == 0 {
             continue;
         }

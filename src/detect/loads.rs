@@ -35,9 +35,7 @@ pub struct ClassifiedLink {
 impl ClassifiedLink {
     /// True for affiliate links and shorteners of a known network (they redirect to one).
     pub fn is_affiliate_like(&self) -> bool {
-        self.classification.is_affiliate()
-            || (self.classification.kind == LinkKind::Shortener
-                && self.classification.network.is_some())
+        self.classification.is_affiliate_like()
     }
 }
 
@@ -85,9 +83,7 @@ pub struct Load {
 impl Load {
     /// True for affiliate loads and shorteners of a known network.
     pub fn is_affiliate_like(&self) -> bool {
-        self.classification.is_affiliate()
-            || (self.classification.kind == LinkKind::Shortener
-                && self.classification.network.is_some())
+        self.classification.is_affiliate_like()
     }
 
     /// True for a generic shortener (the destination is unknown until followed).
@@ -120,8 +116,14 @@ pub fn classify_links(
         .collect()
 }
 
-/// Collects every address the page loads without a click.
-pub fn collect_loads(page: &Page, library: &Library, visibility: &Visibility) -> Vec<Load> {
+/// Collects every address the page loads without a click (`script_matches` from
+/// [`collect_script_matches`]).
+pub fn collect_loads(
+    page: &Page,
+    library: &Library,
+    visibility: &Visibility,
+    script_matches: &[ScriptMatch],
+) -> Vec<Load> {
     let mut loads = Vec::new();
     let mut push =
         |node: NodeId, element: &str, via: LoadVia, address: &str, stripped: bool, line: u32| {
@@ -172,8 +174,9 @@ pub fn collect_loads(page: &Page, library: &Library, visibility: &Visibility) ->
     }
 
     for style in &page.styles {
+        let mut lines = LineCounter::new(&style.css, style.line);
         for (address, offset) in css_urls(&style.css) {
-            let line = style.line + style.css[..offset].matches('\n').count() as u32;
+            let line = lines.line_at(offset);
             push(
                 style.node,
                 if style.inline {
@@ -196,52 +199,145 @@ pub fn collect_loads(page: &Page, library: &Library, visibility: &Visibility) ->
                 src.is_empty() || src.starts_with("about:") || src.starts_with("data:")
             })
     });
-    for script in &page.scripts {
+    for found in script_matches {
+        if !matches!(
+            found.action,
+            ScriptAction::Request | ScriptAction::InjectFrame
+        ) {
+            continue;
+        }
+        let Some(address) = &found.url else {
+            continue;
+        };
+        let script = &page.scripts[found.script];
+        let element = if found.action == ScriptAction::InjectFrame || found.creates_frame {
+            "iframe"
+        } else {
+            "script"
+        };
+        push(
+            script.node,
+            element,
+            LoadVia::Script {
+                signature: library.signatures.all()[found.signature].id.clone(),
+            },
+            address,
+            blank_frames && found.writes_into_frame,
+            found.line,
+        );
+    }
+    loads
+}
+
+/// A signature match in a script that runs without a click, outside click handlers:
+/// found once per page and shared by the detectors.
+#[derive(Debug, Clone)]
+pub struct ScriptMatch {
+    /// Index in `page.scripts`.
+    pub script: usize,
+    /// Index in the library's signatures.
+    pub signature: usize,
+    /// What the code does.
+    pub action: ScriptAction,
+    /// Byte range of the match in the script's code.
+    pub range: std::ops::Range<usize>,
+    /// The captured address, JavaScript escapes undone.
+    pub url: Option<String>,
+    /// Source line of the match.
+    pub line: u32,
+    /// True when the script creates an iframe (so its `.src` assignments load frames).
+    pub creates_frame: bool,
+    /// True when the script writes into another frame's document.
+    pub writes_into_frame: bool,
+}
+
+/// Every signature match in scripts that run without a click, skipping code inside
+/// click handlers. Linear in the code: lines and handler ranges are walked once.
+pub fn collect_script_matches(page: &Page, library: &Library) -> Vec<ScriptMatch> {
+    let mut matches = Vec::new();
+    for (index, script) in page.scripts.iter().enumerate() {
         if !runs_without_click(&script.place) {
             continue;
         }
-        let gestures = gesture_handler_ranges(&script.code);
-        let writes_into_frame =
-            script.code.contains("contentWindow") || script.code.contains("contentDocument");
-        for found in library.signatures.find(&script.code) {
-            let signature = &library.signatures.all()[found.signature];
-            if !matches!(
-                signature.action,
-                ScriptAction::Request | ScriptAction::InjectFrame
-            ) {
-                continue;
+        let code = &script.code;
+        let gestures = merge_ranges(gesture_handler_ranges(code));
+        let creates_frame =
+            code.contains("createElement") && code.to_ascii_lowercase().contains("iframe");
+        let writes_into_frame = code.contains("contentWindow") || code.contains("contentDocument");
+        let mut lines = LineCounter::new(code, script.line);
+        let mut gesture = 0;
+        for found in library.signatures.find(code) {
+            let start = found.range.start;
+            while gestures
+                .get(gesture)
+                .is_some_and(|range| range.end <= start)
+            {
+                gesture += 1;
             }
             if gestures
-                .iter()
-                .any(|range| range.contains(&found.range.start))
+                .get(gesture)
+                .is_some_and(|range| range.contains(&start))
             {
                 continue;
             }
-            let Some(address) = found.url.as_deref().map(unescape_js) else {
-                continue;
-            };
-            let line = script.line + script.code[..found.range.start].matches('\n').count() as u32;
-            let element = if signature.action == ScriptAction::InjectFrame
-                || script.code.contains("createElement")
-                    && script.code.to_ascii_lowercase().contains("iframe")
-            {
-                "iframe"
-            } else {
-                "script"
-            };
-            push(
-                script.node,
-                element,
-                LoadVia::Script {
-                    signature: signature.id.clone(),
-                },
-                &address,
-                blank_frames && writes_into_frame,
-                line,
-            );
+            matches.push(ScriptMatch {
+                script: index,
+                signature: found.signature,
+                action: library.signatures.all()[found.signature].action,
+                line: lines.line_at(start),
+                url: found.url.as_deref().map(unescape_js),
+                range: found.range,
+                creates_frame,
+                writes_into_frame,
+            });
         }
     }
-    loads
+    matches
+}
+
+/// Sorted, non-overlapping ranges covering the same bytes.
+fn merge_ranges(mut ranges: Vec<std::ops::Range<usize>>) -> Vec<std::ops::Range<usize>> {
+    ranges.sort_by_key(|range| range.start);
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
+}
+
+/// Source lines of ascending offsets in a text that starts on a known line, counted
+/// incrementally (asking for offsets in order costs one pass over the text).
+struct LineCounter<'a> {
+    text: &'a str,
+    offset: usize,
+    line: u32,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str, first_line: u32) -> Self {
+        LineCounter {
+            text,
+            offset: 0,
+            line: first_line,
+        }
+    }
+
+    /// The line of `offset`; offsets must not decrease between calls.
+    fn line_at(&mut self, offset: usize) -> u32 {
+        let offset = offset.min(self.text.len()).max(self.offset);
+        let newlines = self.text.as_bytes()[self.offset..offset]
+            .iter()
+            .filter(|&&byte| byte == b'\n')
+            .count();
+        self.line = self
+            .line
+            .saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+        self.offset = offset;
+        self.line
+    }
 }
 
 /// True when code in this place runs without the reader clicking: inline scripts,

@@ -18,7 +18,7 @@ use crate::networks::Classification;
 use crate::page::visibility::Visibility;
 use crate::page::{NodeId, Page};
 
-pub use loads::{ClassifiedLink, Load, LoadVia};
+pub use loads::{ClassifiedLink, Load, LoadVia, ScriptMatch};
 
 /// What every detector sees for one page.
 pub struct Context<'a> {
@@ -32,6 +32,8 @@ pub struct Context<'a> {
     pub links: Vec<ClassifiedLink>,
     /// Addresses the page loads without a click, classified.
     pub loads: Vec<Load>,
+    /// What the page's scripts do without a click (signature matches).
+    pub script_matches: Vec<ScriptMatch>,
     /// The target's name for findings.
     pub target: &'a str,
     /// The source text the user gave (for columns).
@@ -50,7 +52,8 @@ impl<'a> Context<'a> {
     ) -> Context<'a> {
         let visibility = Visibility::compute(&page.document);
         let links = loads::classify_links(page, library, &visibility);
-        let loads = loads::collect_loads(page, library, &visibility);
+        let script_matches = loads::collect_script_matches(page, library);
+        let loads = loads::collect_loads(page, library, &visibility, &script_matches);
         let line_starts = std::iter::once(0)
             .chain(source.match_indices('\n').map(|(index, _)| index + 1))
             .collect();
@@ -60,6 +63,7 @@ impl<'a> Context<'a> {
             visibility,
             links,
             loads,
+            script_matches,
             target,
             source,
             line_starts,
@@ -169,11 +173,6 @@ pub struct FindingSpec<'a> {
 /// `text`, else the column of its first non-blank character.
 fn column_of(text: &str, hint: &str) -> u32 {
     let hint: String = hint.chars().take(40).collect();
-    if hint.is_empty() {
-        return text.chars().take_while(|c| c.is_whitespace()).count() as u32 + 1;
-    }
-    match text.find(&hint) {
-        Some(offset) => text[..offset].chars().count() as u32 + 1,
-        None => text.chars().take_while(|c| c.is_whitespace()).count() as u32 + 1,
-    }
+    crate::position::column_of(text, &hint, false)
+        .unwrap_or_else(|| crate::position::first_non_blank_column(text))
 }
