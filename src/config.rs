@@ -57,12 +57,42 @@ pub struct Config {
     pub rules: Vec<PathBuf>,
     /// Largest file scanned, in bytes.
     pub max_file_size: Option<u64>,
+    /// Limits for following links and fetching pages (`[follow]`).
+    #[serde(default)]
+    pub follow: FollowConfig,
     /// The file this was read from (not a key of the file).
     #[serde(skip)]
     pub path: Option<PathBuf>,
     /// The file's text (for line numbers in errors).
     #[serde(skip)]
     source: String,
+}
+
+/// The `[follow]` table: limits for fetching pages and following links. Every key is
+/// optional; command-line flags win over it, and DESIGN §6 defaults apply otherwise.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowConfig {
+    /// Seconds to open a connection.
+    pub connect_timeout: Option<f64>,
+    /// Seconds for one request, body included.
+    pub timeout: Option<f64>,
+    /// Seconds for a whole redirect chain.
+    pub chain_timeout: Option<f64>,
+    /// Most redirects followed.
+    pub max_hops: Option<usize>,
+    /// Largest body read, in bytes (after decompression).
+    pub body_cap: Option<usize>,
+    /// Requests in flight at once.
+    pub concurrency: Option<usize>,
+    /// Requests in flight at once to one host.
+    pub per_host: Option<usize>,
+    /// Requests started per second on one host.
+    pub host_rate: Option<f64>,
+    /// Retries of 429/502/503/504 answers.
+    pub retries: Option<u32>,
+    /// Follow into loopback and private addresses.
+    pub allow_private: Option<bool>,
 }
 
 /// A config file could not be read, or is invalid.

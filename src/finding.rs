@@ -124,6 +124,13 @@ pub struct Hop {
     pub via: String,
     /// Delay in seconds before a client-side hop, if any.
     pub delay: Option<f64>,
+    /// True when the response set a cookie (`Set-Cookie`).
+    pub set_cookie: bool,
+    /// Time the request took, in milliseconds (`None` when no request was made).
+    pub elapsed_ms: Option<u64>,
+    /// Why this hop has no status (refused, unreachable, timed out), or a note on its
+    /// body (truncated at the cap).
+    pub error: Option<String>,
 }
 
 /// One problem found in one target.

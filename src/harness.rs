@@ -4,10 +4,14 @@
 //! Text examples go through the claims engine as one block of visible text (same
 //! normalisation, sentence splitting and `unless` window as a page). Snippet examples
 //! (`{ html = ... }`, `{ markdown = ... }`, `{ hex = ... }`, `{ path = ... }`) go through
-//! the whole scanner.
+//! the whole scanner. Chain examples (`{ chain = [...] }`, `{ page_chain = [...] }`) go
+//! through the redirect-chain detector.
 
 use crate::config::Policy;
 use crate::detect::claims::find_claims;
+use crate::detect::redirect_chain::{self, ChainSubject};
+use crate::follow::example::parse_chain;
+use crate::follow::fetched_page;
 use crate::input::{SourceFormat, Target};
 use crate::library::Library;
 use crate::page::TextScope;
@@ -147,7 +151,27 @@ fn snippet_findings(library: &Library, snippet: &Snippet) -> Vec<crate::finding:
             .unwrap_or(crate::input::nesting::DEFAULT_MAX_DEPTH),
         ..ScanOptions::default()
     };
+    if let Some(chain) = snippet.chain.as_ref().or(snippet.page_chain.as_ref()) {
+        let Ok(chain) = parse_chain(chain) else {
+            return Vec::new();
+        };
+        let subject = ChainSubject {
+            target: "example",
+            link_text: snippet.link_text.as_deref(),
+            is_page: snippet.page_chain.is_some(),
+            ..ChainSubject::default()
+        };
+        return redirect_chain::detect(library, &chain, &subject);
+    }
     let scanner = Scanner::new(library, Policy::default(), options);
+    if let (Some(html), Some(cap)) = (&snippet.html, snippet.fetched_cap) {
+        let url = url::Url::parse("https://example.com/").expect("a valid URL");
+        let page = fetched_page(url, html.as_bytes(), cap);
+        return match scanner.scan_fetched("example", &page) {
+            Ok(scanned) => scanned.findings,
+            Err((_, findings)) => findings,
+        };
+    }
     if let Some(path) = &snippet.path {
         return scanner
             .scan_target(&Target::File(path.into()), None)

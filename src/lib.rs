@@ -9,7 +9,9 @@
 pub mod config;
 pub mod detect;
 pub mod disclosures;
+pub mod fetch;
 pub mod finding;
+pub mod follow;
 pub mod harness;
 pub mod input;
 pub mod library;
@@ -18,6 +20,7 @@ pub mod page;
 pub mod position;
 pub mod report;
 pub mod rules;
+pub mod run;
 pub mod scan;
 pub mod signatures;
 pub mod suppress;

@@ -45,6 +45,22 @@ impl Library {
         Library::with_rules(RuleSet::load(extra_rule_dirs)?)
     }
 
+    /// The built-in library plus everything in `extra_dirs`: rule files, and network
+    /// files (`schema = "promoscan-networks/v1"`), whose networks are added to the
+    /// built-in ones.
+    pub fn with_rules_and_dirs(
+        rules: RuleSet,
+        extra_dirs: &[PathBuf],
+    ) -> Result<Library, LibraryError> {
+        let mut library = Library::with_rules(rules)?;
+        for dir in extra_dirs {
+            for path in crate::rules::library_files(dir, crate::networks::NETWORKS_SCHEMA)? {
+                library.networks.extend(Networks::load_file(&path)?)?;
+            }
+        }
+        Ok(library)
+    }
+
     /// The built-in networks, signatures and disclosures with the given rules.
     pub fn with_rules(rules: RuleSet) -> Result<Library, LibraryError> {
         Ok(Library {

@@ -5,17 +5,21 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use promoscan::config::{Config, FailOn, Policy};
 use promoscan::finding::Report;
+use promoscan::follow::{FollowOptions, Follower};
 use promoscan::harness;
 use promoscan::input::{self, SourceFormat};
 use promoscan::library::Library;
 use promoscan::report::{self, Format};
 use promoscan::rules::{self, RuleSet};
+use promoscan::run;
 use promoscan::scan::{ScanOptions, Scanner};
 
 /// Compliance scanner for affiliate promo pages and links.
@@ -55,20 +59,85 @@ struct CommonArgs {
     /// Print more about what is done (on stderr)
     #[arg(short, long, global = true)]
     verbose: bool,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+/// Limits for fetching pages and following links (DESIGN §6); each overrides the
+/// `[follow]` table of promoscan.toml.
+#[derive(Debug, Args)]
+struct NetworkArgs {
+    /// Follow into loopback, private and link-local addresses too
+    #[arg(long, global = true)]
+    allow_private: bool,
+    /// Seconds allowed for one request, body included [default: 10]
+    #[arg(long, global = true, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Seconds allowed to open a connection [default: 5]
+    #[arg(long, global = true, value_name = "SECS")]
+    connect_timeout: Option<f64>,
+    /// Seconds allowed for a whole redirect chain [default: 30]
+    #[arg(long, global = true, value_name = "SECS")]
+    chain_timeout: Option<f64>,
+    /// Most redirects followed per chain [default: 15]
+    #[arg(long, global = true, value_name = "N")]
+    max_hops: Option<usize>,
+    /// Largest response body read, in bytes, after decompression [default: 5242880]
+    #[arg(long, global = true, value_name = "BYTES")]
+    body_cap: Option<usize>,
+    /// Requests in flight at once [default: 16]
+    #[arg(long, global = true, value_name = "N")]
+    concurrency: Option<usize>,
+    /// Requests in flight at once to one host [default: 2]
+    #[arg(long, global = true, value_name = "N")]
+    per_host: Option<usize>,
+    /// Requests started per second on one host [default: 10]
+    #[arg(long, global = true, value_name = "N")]
+    host_rate: Option<f64>,
+    /// Retries of 429/502/503/504 answers, with backoff [default: 2]
+    #[arg(long, global = true, value_name = "N")]
+    retries: Option<u32>,
+    /// Use ADDR for HOST instead of DNS, on every port (as curl's --resolve), e.g.
+    /// shop.example:127.0.0.1 (repeatable)
+    #[arg(long, global = true, value_name = "HOST:ADDR", value_parser = parse_resolve)]
+    resolve: Vec<(String, std::net::IpAddr)>,
+}
+
+fn parse_resolve(text: &str) -> Result<(String, std::net::IpAddr), String> {
+    let (host, address) = text
+        .split_once(':')
+        .ok_or_else(|| format!("'{text}' is not HOST:ADDR"))?;
+    let address = address.trim_start_matches('[').trim_end_matches(']');
+    let address = address
+        .parse()
+        .map_err(|_| format!("'{address}' is not an IP address"))?;
+    if host.is_empty() {
+        return Err(format!("'{text}' has no host"));
+    }
+    Ok((host.to_ascii_lowercase(), address))
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Scan articles (HTML or Markdown files, folders, or - for stdin)
+    /// Scan articles (HTML or Markdown files, folders, - for stdin, or http(s) URLs)
     Scan(ScanArgs),
+    /// Trace where links really go, hop by hop, and report what the chains do
+    Follow(FollowArgs),
     /// List, test and explain rules
     #[command(subcommand)]
     Rules(RulesCommand),
 }
 
 #[derive(Debug, Args)]
+struct FollowArgs {
+    /// The links to follow (http or https URLs)
+    #[arg(required = true, value_name = "URL")]
+    urls: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 struct ScanArgs {
-    /// Files, folders (recursed, .gitignore honoured) or - for standard input
+    /// Files, folders (recursed, .gitignore honoured), - for standard input, or URLs
     #[arg(required = true, value_name = "TARGET")]
     targets: Vec<String>,
     /// How to parse standard input
@@ -77,6 +146,12 @@ struct ScanArgs {
     /// Largest file scanned, in bytes [default: 10485760]
     #[arg(long, value_name = "BYTES")]
     max_file_size: Option<u64>,
+    /// Also follow every distinct affiliate or shortened link found, once
+    #[arg(long, conflicts_with = "offline")]
+    follow: bool,
+    /// Never touch the network (URL targets fail)
+    #[arg(long)]
+    offline: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli.common)?;
     match cli.command {
         Command::Scan(args) => scan(&cli.common, &config, args),
+        Command::Follow(args) => follow(&cli.common, &config, args),
         Command::Rules(RulesCommand::List) => {
             let rules = load_rules(&cli.common, &config)?;
             let format = output_format(&cli.common);
@@ -167,7 +243,12 @@ fn load_rules(common: &CommonArgs, config: &Config) -> anyhow::Result<RuleSet> {
 }
 
 fn load_library(common: &CommonArgs, config: &Config) -> anyhow::Result<Library> {
-    Ok(Library::with_rules(load_rules(common, config)?)?)
+    let mut dirs = config.rule_dirs();
+    dirs.extend(common.rule_dirs.iter().cloned());
+    Ok(Library::with_rules_and_dirs(
+        load_rules(common, config)?,
+        &dirs,
+    )?)
 }
 
 fn output_format(common: &CommonArgs) -> Format {
@@ -181,32 +262,139 @@ fn output_format(common: &CommonArgs) -> Format {
 }
 
 fn scan(common: &CommonArgs, config: &Config, args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let library = load_library(common, config)?;
-    let rules = &library.rules;
-    let policy = Policy::new(config, &common.disable, rules)?;
+    let library = Arc::new(load_library(common, config)?);
+    let policy = Policy::new(config, &common.disable, &library.rules)?;
     let options = ScanOptions {
         max_file_size: args
             .max_file_size
             .or(config.max_file_size)
             .unwrap_or(input::DEFAULT_MAX_FILE_SIZE),
         stdin_format: args.stdin_format,
+        collect_links: args.follow,
         ..ScanOptions::default()
     };
-    let format = output_format(common);
-    // Open the output before scanning, so a bad --output path fails fast.
-    let mut out = Output::open(common)?;
     let targets = input::expand_targets(&args.targets);
+    let wants_network = args.follow
+        || targets
+            .iter()
+            .any(|(target, _)| matches!(target, input::Target::Url(_)));
+    let follower = if wants_network && !args.offline {
+        Some(start_follower(common, config, &library)?)
+    } else {
+        None
+    };
+    // Open the output before scanning, so a bad --output path fails fast.
+    let out = Output::open(common)?;
     if common.verbose {
         eprintln!(
             "promoscan: scanning {} target(s) with {} rules",
             targets.len(),
-            rules.rules().len()
+            library.rules.rules().len()
         );
     }
     let scanner = Scanner::new(&library, policy, options);
-    let report: Report = scanner.scan_all(targets);
+    let report = run::scan(&scanner, targets, follower.as_ref(), args.follow);
+    finish_report(common, config, &library, &report, out)
+}
+
+fn follow(common: &CommonArgs, config: &Config, args: FollowArgs) -> anyhow::Result<ExitCode> {
+    let library = Arc::new(load_library(common, config)?);
+    let policy = Policy::new(config, &common.disable, &library.rules)?;
+    let follower = start_follower(common, config, &library)?;
+    let out = Output::open(common)?;
+    let scanner = Scanner::new(&library, policy, ScanOptions::default());
+    let report = run::follow(&scanner, &follower, &args.urls);
+    finish_report(common, config, &library, &report, out)
+}
+
+/// The follower, its limits from the flags, then `[follow]`, then the defaults.
+fn start_follower(
+    common: &CommonArgs,
+    config: &Config,
+    library: &Arc<Library>,
+) -> anyhow::Result<Follower> {
+    let options = follow_options(&common.network, &config.follow)?;
+    Ok(Follower::new(library.clone(), options)?)
+}
+
+fn follow_options(
+    flags: &NetworkArgs,
+    table: &promoscan::config::FollowConfig,
+) -> anyhow::Result<FollowOptions> {
+    let mut options = FollowOptions::default();
+    let seconds =
+        |flag: Option<f64>, key: Option<f64>, name: &str, default: Duration| match flag.or(key) {
+            None => Ok(default),
+            Some(value) if value.is_finite() && value > 0.0 && value <= 86_400.0 => {
+                Ok(Duration::from_secs_f64(value))
+            }
+            Some(value) => Err(anyhow::anyhow!(
+                "{name} must be a number of seconds above 0 and at most 86400, not {value}"
+            )),
+        };
+    let fetch = &mut options.fetch;
+    fetch.request_timeout = seconds(
+        flags.timeout,
+        table.timeout,
+        "timeout",
+        fetch.request_timeout,
+    )?;
+    fetch.connect_timeout = seconds(
+        flags.connect_timeout,
+        table.connect_timeout,
+        "connect timeout",
+        fetch.connect_timeout,
+    )?;
+    options.chain_timeout = seconds(
+        flags.chain_timeout,
+        table.chain_timeout,
+        "chain timeout",
+        options.chain_timeout,
+    )?;
+    let fetch = &mut options.fetch;
+    if let Some(cap) = flags.body_cap.or(table.body_cap) {
+        fetch.body_cap = cap;
+    }
+    if let Some(concurrency) = flags.concurrency.or(table.concurrency) {
+        if concurrency == 0 {
+            bail!("concurrency must be at least 1");
+        }
+        fetch.concurrency = concurrency;
+    }
+    if let Some(per_host) = flags.per_host.or(table.per_host) {
+        if per_host == 0 {
+            bail!("per-host concurrency must be at least 1");
+        }
+        fetch.per_host_concurrency = per_host;
+    }
+    if let Some(rate) = flags.host_rate.or(table.host_rate) {
+        if !(rate.is_finite() && rate > 0.0) {
+            bail!("host rate must be a number of requests per second above 0, not {rate}");
+        }
+        fetch.per_host_interval = Duration::from_secs_f64(1.0 / rate);
+    }
+    if let Some(retries) = flags.retries.or(table.retries) {
+        fetch.retries = retries.min(10);
+    }
+    fetch.allow_private = flags.allow_private || table.allow_private.unwrap_or(false);
+    fetch.resolve = flags.resolve.clone();
+    if let Some(hops) = flags.max_hops.or(table.max_hops) {
+        options.max_hops = hops;
+    }
+    Ok(options)
+}
+
+/// Writes the report and picks the exit code.
+fn finish_report(
+    common: &CommonArgs,
+    config: &Config,
+    library: &Library,
+    report: &Report,
+    mut out: Output,
+) -> anyhow::Result<ExitCode> {
+    let format = output_format(common);
     let color = out.color && format == Format::Text;
-    match report::write_report(&report, rules, format, &mut out.writer, color) {
+    match report::write_report(report, &library.rules, format, &mut out.writer, color) {
         // A closed pipe still gets the exit code the findings call for.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
         other => other.with_context(|| "cannot write the report")?,
@@ -225,11 +413,13 @@ fn rules_test(
     config: &Config,
     dir: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let rules = match dir {
-        Some(dir) => RuleSet::new(rules::load_dir(&dir)?)?,
-        None => load_rules(common, config)?,
+    let library = match dir {
+        Some(dir) => Library::with_rules_and_dirs(
+            RuleSet::new(rules::load_dir(&dir)?)?,
+            std::slice::from_ref(&dir),
+        )?,
+        None => load_library(common, config)?,
     };
-    let library = Library::with_rules(rules)?;
     let outcomes = harness::run(&library);
     let mut out = Output::open(common)?;
     let mut failures =

@@ -393,6 +393,23 @@ impl Networks {
         Networks::load_str(&name, &text)
     }
 
+    /// Adds the networks of another file; an id defined twice is an error naming the
+    /// second file and line.
+    pub fn extend(&mut self, other: Networks) -> Result<(), NetworkError> {
+        for network in other.networks {
+            if self.network(&network.id).is_some() {
+                return Err(NetworkError::invalid(
+                    &network.origin.file,
+                    network.origin.line,
+                    Some(&network.id),
+                    "a network with this id is already defined".to_string(),
+                ));
+            }
+            self.networks.push(network);
+        }
+        Ok(())
+    }
+
     /// Every network entry, in file order.
     pub fn networks(&self) -> &[Network] {
         &self.networks

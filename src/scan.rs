@@ -6,10 +6,12 @@
 use std::path::Path;
 
 use rayon::prelude::*;
+use url::Url;
 
 use crate::config::Policy;
 use crate::detect::Context;
-use crate::finding::{Finding, Report, TargetKind, TargetRecord, TargetStatus};
+use crate::finding::{Finding, Location, Report, TargetKind, TargetRecord, TargetStatus};
+use crate::follow::FetchedPage;
 use crate::input::{self, InputProblem, SourceFormat, Target};
 use crate::library::Library;
 use crate::page::Page;
@@ -24,6 +26,8 @@ pub struct ScanOptions {
     pub stdin_format: SourceFormat,
     /// Deepest element nesting parsed (deeper pages are refused, not parsed).
     pub max_depth: usize,
+    /// Collect the affiliate and shortened links of each page, to follow them.
+    pub collect_links: bool,
 }
 
 impl Default for ScanOptions {
@@ -32,6 +36,7 @@ impl Default for ScanOptions {
             max_file_size: input::DEFAULT_MAX_FILE_SIZE,
             stdin_format: SourceFormat::Html,
             max_depth: input::nesting::DEFAULT_MAX_DEPTH,
+            collect_links: false,
         }
     }
 }
@@ -51,6 +56,34 @@ pub struct TargetResult {
     pub record: TargetRecord,
     /// Its findings, unsorted.
     pub findings: Vec<Finding>,
+    /// Its links to follow (when [`ScanOptions::collect_links`] is set).
+    pub links: Vec<LinkToFollow>,
+    /// Its inline suppressions, for findings added later (a followed link's).
+    pub suppressions: Suppressions,
+}
+
+/// An affiliate link (or a shortened link) on a scanned page: worth following.
+#[derive(Debug, Clone)]
+pub struct LinkToFollow {
+    /// The resolved URL.
+    pub url: Url,
+    /// Where the link is in the source.
+    pub location: Location,
+    /// The link's text.
+    pub text: String,
+    /// The link's start tag.
+    pub evidence: String,
+}
+
+/// What scanning one page gives.
+#[derive(Debug, Clone, Default)]
+pub struct Scanned {
+    /// Findings, suppressions and policy applied.
+    pub findings: Vec<Finding>,
+    /// Links to follow (when collected).
+    pub links: Vec<LinkToFollow>,
+    /// The page's inline suppressions.
+    pub suppressions: Suppressions,
 }
 
 impl<'a> Scanner<'a> {
@@ -70,19 +103,29 @@ impl<'a> Scanner<'a> {
 
     /// Scans decoded text: builds the page once and runs every detector over it.
     pub fn scan_text(&self, target: &str, format: SourceFormat, text: &str) -> Vec<Finding> {
-        let findings = self.scan_html(target, &as_html(format, text), text);
-        self.finish(findings)
+        let scanned = self.scan_html(target, &as_html(format, text), text);
+        self.apply_policy(scanned.findings)
     }
 
     /// Scans `html` (the source itself, or Markdown rendered with its lines kept);
     /// `source` is what the user gave, for columns. Suppression comments are applied;
     /// the policy is left to the caller.
-    fn scan_html(&self, target: &str, html: &str, source: &str) -> Vec<Finding> {
+    fn scan_html(&self, target: &str, html: &str, source: &str) -> Scanned {
         let page = Page::from_html(html, None);
         let suppressions = Suppressions::from_comments(&page.comments);
-        let mut findings = Context::new(&page, self.library, target, source).detect_all();
+        let context = Context::new(&page, self.library, target, source);
+        let mut findings = context.detect_all();
         findings.retain(|finding| !suppressions.suppresses(finding));
-        findings
+        let links = if self.options.collect_links {
+            links_to_follow(&context)
+        } else {
+            Vec::new()
+        };
+        Scanned {
+            findings,
+            links,
+            suppressions,
+        }
     }
 
     /// Scans raw bytes: binary check, decoding, empty check, then [`Scanner::scan_text`].
@@ -93,26 +136,78 @@ impl<'a> Scanner<'a> {
         format: SourceFormat,
         bytes: &[u8],
     ) -> Result<Vec<Finding>, (InputProblem, Vec<Finding>)> {
+        self.scan_source(target, format, bytes)
+            .map(|scanned| scanned.findings)
+    }
+
+    /// [`Scanner::scan_bytes`], keeping links and suppressions.
+    fn scan_source(
+        &self,
+        target: &str,
+        format: SourceFormat,
+        bytes: &[u8],
+    ) -> Result<Scanned, (InputProblem, Vec<Finding>)> {
         if let Err(problem) = input::check_not_binary(bytes) {
             let finding = self.problem_finding(target, &problem);
-            return Err((problem, self.finish(finding.into_iter().collect())));
+            return Err((problem, self.apply_policy(finding.into_iter().collect())));
         }
         let decoded = input::decode(bytes, format);
+        self.scan_decoded(
+            target,
+            format,
+            &decoded.text,
+            decoded.guessed_encoding.as_deref(),
+            bytes.is_empty(),
+        )
+    }
+
+    /// Scans a page fetched over HTTP (already decoded); a truncated body gets a note.
+    pub fn scan_fetched(
+        &self,
+        target: &str,
+        page: &FetchedPage,
+    ) -> Result<Scanned, (InputProblem, Vec<Finding>)> {
+        let mut outcome = self.scan_decoded(
+            target,
+            SourceFormat::Html,
+            &page.text,
+            page.guessed_encoding.as_deref(),
+            page.text.is_empty(),
+        );
+        if let Some(reason) = &page.truncated {
+            let note = self.rule_finding("scan-error/truncated", target, reason);
+            let note = self.apply_policy(note.into_iter().collect());
+            match &mut outcome {
+                Ok(scanned) => scanned.findings.extend(note),
+                Err((_, findings)) => findings.extend(note),
+            }
+        }
+        outcome
+    }
+
+    /// The shared tail of every scan: empty check, depth check, then the page.
+    fn scan_decoded(
+        &self,
+        target: &str,
+        format: SourceFormat,
+        text: &str,
+        guessed_encoding: Option<&str>,
+        no_bytes: bool,
+    ) -> Result<Scanned, (InputProblem, Vec<Finding>)> {
         let mut findings = Vec::new();
-        if let Some(encoding) = &decoded.guessed_encoding {
+        if let Some(encoding) = guessed_encoding {
             findings.extend(self.rule_finding("scan-error/not-utf8", target, encoding));
         }
-        if decoded.text.trim().is_empty() {
-            let detail = if bytes.is_empty() {
-                ""
-            } else {
-                " (only whitespace)"
-            };
+        if text.trim().is_empty() {
+            let detail = if no_bytes { "" } else { " (only whitespace)" };
             findings.extend(self.rule_finding("scan-error/empty", target, detail));
-            return Ok(self.finish(findings));
+            return Ok(Scanned {
+                findings: self.apply_policy(findings),
+                ..Scanned::default()
+            });
         }
         // Markdown nests through its own syntax (quotes, lists): check what it renders.
-        let html = as_html(format, &decoded.text);
+        let html = as_html(format, text);
         let depth = input::nesting::estimated_depth(&html);
         if depth > self.options.max_depth {
             let problem = InputProblem::TooDeep {
@@ -120,10 +215,12 @@ impl<'a> Scanner<'a> {
                 limit: self.options.max_depth,
             };
             findings.extend(self.problem_finding(target, &problem));
-            return Err((problem, self.finish(findings)));
+            return Err((problem, self.apply_policy(findings)));
         }
-        findings.extend(self.scan_html(target, &html, &decoded.text));
-        Ok(self.finish(findings))
+        let mut scanned = self.scan_html(target, &html, text);
+        findings.append(&mut scanned.findings);
+        scanned.findings = self.apply_policy(findings);
+        Ok(scanned)
     }
 
     /// Reads and scans one target. `problem` is a problem already known (e.g. a folder
@@ -139,34 +236,26 @@ impl<'a> Scanner<'a> {
             (Some(problem), _) => Err(problem),
             (None, Target::File(path)) => input::read_file(path, self.options.max_file_size)
                 .map(|bytes| (bytes, format_of(path))),
-            (None, Target::Stdin) => input::read_limited(std::io::stdin().lock(), self.options.max_file_size)
-                .map(|bytes| (bytes, self.options.stdin_format)),
+            (None, Target::Stdin) => {
+                input::read_limited(std::io::stdin().lock(), self.options.max_file_size)
+                    .map(|bytes| (bytes, self.options.stdin_format))
+            }
             (None, Target::Url(_)) => Err(InputProblem::Unreadable(
-                "fetching URLs is not supported by this version of promoscan; save the page and scan the file".to_string(),
+                "URLs are not fetched in this run (--offline); save the page and scan the file"
+                    .to_string(),
             )),
         };
         let outcome = match read {
-            Ok((bytes, format)) => self.scan_bytes(&name, format, &bytes),
-            Err(problem) => {
-                let findings = self.problem_finding(&name, &problem).into_iter().collect();
-                Err((problem, self.finish(findings)))
-            }
+            Ok((bytes, format)) => self.scan_source(&name, format, &bytes),
+            Err(problem) => Err(self.failure(&name, problem)),
         };
-        let (status, error, findings) = match outcome {
-            Ok(findings) => (TargetStatus::Scanned, None, findings),
-            Err((problem, findings)) => (TargetStatus::Failed, Some(problem.to_string()), findings),
-        };
-        TargetResult {
-            record: TargetRecord {
-                target: name,
-                kind,
-                status,
-                error,
-                final_url: None,
-                chain: None,
-            },
-            findings,
-        }
+        TargetResult::from_outcome(name, kind, outcome)
+    }
+
+    /// A target that could not be scanned: its problem and `scan-error` finding.
+    pub fn failure(&self, target: &str, problem: InputProblem) -> (InputProblem, Vec<Finding>) {
+        let findings = self.problem_finding(target, &problem).into_iter().collect();
+        (problem, self.apply_policy(findings))
     }
 
     /// Scans every target (in parallel) and builds the report, targets in the order
@@ -215,12 +304,68 @@ impl<'a> Scanner<'a> {
         self.rule_finding(rule_id, target, &problem.to_string())
     }
 
-    fn finish(&self, findings: Vec<Finding>) -> Vec<Finding> {
+    /// The policy (disabled rules, severity overrides) applied to findings.
+    pub fn apply_policy(&self, findings: Vec<Finding>) -> Vec<Finding> {
         findings
             .into_iter()
             .filter_map(|finding| self.policy.apply(finding))
             .collect()
     }
+}
+
+impl TargetResult {
+    /// The result of a scan (or of a failure to scan) of target `name`.
+    pub fn from_outcome(
+        name: String,
+        kind: TargetKind,
+        outcome: Result<Scanned, (InputProblem, Vec<Finding>)>,
+    ) -> TargetResult {
+        let (status, error, scanned) = match outcome {
+            Ok(scanned) => (TargetStatus::Scanned, None, scanned),
+            Err((problem, findings)) => (
+                TargetStatus::Failed,
+                Some(problem.to_string()),
+                Scanned {
+                    findings,
+                    ..Scanned::default()
+                },
+            ),
+        };
+        TargetResult {
+            record: TargetRecord {
+                target: name,
+                kind,
+                status,
+                error,
+                final_url: None,
+                chain: None,
+            },
+            findings: scanned.findings,
+            links: scanned.links,
+            suppressions: scanned.suppressions,
+        }
+    }
+}
+
+/// The page's affiliate links and general shortener links, each with its place.
+fn links_to_follow(context: &Context<'_>) -> Vec<LinkToFollow> {
+    context
+        .links
+        .iter()
+        .filter(|link| {
+            link.is_affiliate_like()
+                || link.classification.kind == crate::networks::LinkKind::Shortener
+        })
+        .map(|link| {
+            let page_link = &context.page.links[link.index];
+            LinkToFollow {
+                url: link.url.clone(),
+                location: context.location(page_link.line, &page_link.href),
+                text: page_link.text.clone(),
+                evidence: context.tag_evidence(page_link.node),
+            }
+        })
+        .collect()
 }
 
 /// The HTML to parse: the text itself, or Markdown rendered with its lines kept.

@@ -11,12 +11,20 @@ use crate::networks::registrable_domain;
 
 use super::{Context, FindingSpec};
 
-/// Runs the link-hygiene detector.
-pub fn detect(context: &Context<'_>) -> Vec<Finding> {
+/// The registrable domains a link text names ("Buy at shop.example.com" names
+/// `example.com`), in order.
+pub fn domains_named_in(text: &str) -> impl Iterator<Item = String> + '_ {
     static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|net|org|co|io|ru|de|fr|es|it|nl|pl|se|uk|us|ca|au|jp|in|br|mx|tr|ae|sa|sg|info|biz|shop|store)\b")
             .expect("valid domain regex")
     });
+    DOMAIN
+        .find_iter(text)
+        .filter_map(|named| registrable_domain(&named.as_str().to_ascii_lowercase()))
+}
+
+/// Runs the link-hygiene detector.
+pub fn detect(context: &Context<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for link in &context.links {
         if !link.is_affiliate_like() {
@@ -50,10 +58,7 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
             .and_then(|id| context.library.networks.network(id))
             .map(|network| network.merchant_domains.clone())
             .unwrap_or_default();
-        for named in DOMAIN.find_iter(&page_link.text) {
-            let Some(text_domain) = registrable_domain(&named.as_str().to_ascii_lowercase()) else {
-                continue;
-            };
+        for text_domain in domains_named_in(&page_link.text) {
             let same = href_domain.as_deref() == Some(text_domain.as_str())
                 || merchant_domains
                     .iter()

@@ -9,6 +9,7 @@ pub mod forced_redirect;
 pub mod hidden_content;
 pub mod link_hygiene;
 pub mod loads;
+pub mod redirect_chain;
 
 use url::Url;
 
@@ -108,10 +109,7 @@ impl<'a> Context<'a> {
             confidence: spec.confidence.unwrap_or(rule.confidence),
             message,
             target: self.target.to_string(),
-            location: Some(Location {
-                line: spec.line.max(1),
-                column: column_of(self.source_line(spec.line), spec.column_hint),
-            }),
+            location: Some(self.location(spec.line, spec.column_hint)),
             evidence: spec
                 .evidence
                 .map(|e| crate::detect::claims::shorten(&e, 240)),
@@ -120,6 +118,14 @@ impl<'a> Context<'a> {
             chain: None,
             help: rule.help.clone(),
         })
+    }
+
+    /// The place of `hint` (e.g. a URL) on source line `line`.
+    pub fn location(&self, line: u32, hint: &str) -> Location {
+        Location {
+            line: line.max(1),
+            column: column_of(self.source_line(line), hint),
+        }
     }
 
     /// The text of 1-based source line `line` (empty when out of range).

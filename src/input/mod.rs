@@ -212,6 +212,17 @@ pub fn check_not_binary(bytes: &[u8]) -> Result<(), InputProblem> {
 /// Decodes bytes to text: a BOM wins, then (for HTML) a `<meta charset>` in the first
 /// 1024 bytes, then UTF-8, then chardetng's guess.
 pub fn decode(bytes: &[u8], format: SourceFormat) -> Decoded {
+    decode_with_label(bytes, format, None)
+}
+
+/// Decodes an HTML body fetched over HTTP: a BOM wins, then the `Content-Type` header's
+/// charset (`header_charset`), then `<meta charset>`, then UTF-8, then a guess (the
+/// order of the HTML standard).
+pub fn decode_http(bytes: &[u8], header_charset: Option<&str>) -> Decoded {
+    decode_with_label(bytes, SourceFormat::Html, header_charset)
+}
+
+fn decode_with_label(bytes: &[u8], format: SourceFormat, label: Option<&str>) -> Decoded {
     if let Some((encoding, bom_length)) = Encoding::for_bom(bytes) {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_length..]);
         return Decoded {
@@ -219,20 +230,35 @@ pub fn decode(bytes: &[u8], format: SourceFormat) -> Decoded {
             guessed_encoding: None,
         };
     }
-    if format == SourceFormat::Html
-        && let Some(encoding) = declared_meta_charset(bytes)
-    {
+    let declared = label
+        .and_then(|label| Encoding::for_label(label.trim().as_bytes()))
+        .or_else(|| {
+            (format == SourceFormat::Html)
+                .then(|| declared_meta_charset(bytes))
+                .flatten()
+        });
+    if let Some(encoding) = declared {
         let (text, _) = encoding.decode_without_bom_handling(bytes);
         return Decoded {
             text: text.into_owned(),
             guessed_encoding: None,
         };
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return Decoded {
-            text: text.to_string(),
-            guessed_encoding: None,
-        };
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            return Decoded {
+                text: text.to_string(),
+                guessed_encoding: None,
+            };
+        }
+        // Valid UTF-8 cut in the middle of a character (a capped body) is still UTF-8.
+        Err(error) if error.error_len().is_none() && bytes.len() - error.valid_up_to() < 4 => {
+            return Decoded {
+                text: String::from_utf8_lossy(&bytes[..error.valid_up_to()]).into_owned(),
+                guessed_encoding: None,
+            };
+        }
+        Err(_) => {}
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
@@ -304,6 +330,17 @@ mod tests {
         );
         assert!(decoded.text.starts_with("Café"));
         assert!(decoded.guessed_encoding.is_some());
+    }
+
+    #[test]
+    fn http_charset_beats_meta_charset() {
+        let mut bytes = b"<meta charset=\"utf-8\"><p>".to_vec();
+        bytes.extend_from_slice(&[0xC4, 0xEE, 0xF1, 0xF2, 0xE0, 0xE2, 0xEA, 0xE0]);
+        let decoded = decode_http(&bytes, Some("windows-1251"));
+        assert!(decoded.text.contains("Доставка"));
+        // An unknown label falls back to the page's own declaration.
+        let decoded = decode_http(b"<meta charset=\"koi8-r\"><p>\xe4", Some("no-such"));
+        assert!(decoded.text.ends_with("Д"));
     }
 
     #[test]

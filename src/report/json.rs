@@ -128,7 +128,10 @@ mod tests {
                 "url": "https://shop.example/deals?id=1",
                 "status": null,
                 "via": "http",
-                "delay": null
+                "delay": null,
+                "set_cookie": false,
+                "elapsed_ms": 12,
+                "error": "connection refused",
             })
         );
     }

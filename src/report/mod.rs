@@ -154,6 +154,9 @@ ok = [{ html = "<p>x</p>" }]
                     status: None,
                     via: "http".to_string(),
                     delay: None,
+                    set_cookie: false,
+                    elapsed_ms: Some(12),
+                    error: Some("connection refused".to_string()),
                 }]),
             },
         ];

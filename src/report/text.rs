@@ -22,7 +22,7 @@ use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::finding::{Finding, Report, Severity, Summary, TargetRecord, TargetStatus};
+use crate::finding::{Finding, Hop, Report, Severity, Summary, TargetRecord, TargetStatus};
 
 /// Most evidence lines shown under a finding; the rest is elided.
 const EVIDENCE_MAX_LINES: usize = 5;
@@ -131,9 +131,59 @@ fn push_finding(out: &mut String, finding: &Finding, color: bool) {
         }
     }
 
+    if let Some(chain) = &finding.chain {
+        out.push_str("   = chain:\n");
+        push_hops(out, chain);
+    }
     if !finding.help.trim().is_empty() {
         let _ = writeln!(out, "   = help: {}", printable(&finding.help));
     }
+    out.push('\n');
+}
+
+/// Appends a followed chain, one hop per line: status, URL, then how it was reached
+/// and what it did.
+fn push_hops(out: &mut String, hops: &[Hop]) {
+    for hop in hops {
+        let status = hop
+            .status
+            .map(|status| status.to_string())
+            .unwrap_or_else(|| "---".to_string());
+        let mut notes = Vec::new();
+        if hop.via != "http" {
+            match hop.delay {
+                Some(delay) => notes.push(format!("{} after {delay} s", hop.via)),
+                None => notes.push(hop.via.clone()),
+            }
+        }
+        if let Some(elapsed) = hop.elapsed_ms {
+            notes.push(format!("{elapsed} ms"));
+        }
+        if hop.set_cookie {
+            notes.push("sets a cookie".to_string());
+        }
+        if let Some(error) = &hop.error {
+            notes.push(error.clone());
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", notes.join(", "))
+        };
+        let url = truncated(&printable(&hop.url), EVIDENCE_MAX_LINE_CHARS);
+        let _ = writeln!(out, "     {status:>3} {url}{}", printable(&notes));
+    }
+}
+
+/// Appends the chain of a followed URL target that no finding shows.
+fn push_target_chain(out: &mut String, target: &TargetRecord, hops: &[Hop]) {
+    let _ = writeln!(
+        out,
+        "{} → {}",
+        printable(&target.target),
+        printable(target.final_url.as_deref().unwrap_or("(nowhere)"))
+    );
+    push_hops(out, hops);
     out.push('\n');
 }
 
@@ -172,6 +222,19 @@ pub fn write_report(report: &Report, out: &mut dyn Write, color: bool) -> std::i
     let mut text = String::new();
     for finding in &report.findings {
         push_finding(&mut text, finding, color);
+    }
+    // Chains of followed URLs that no finding has shown already.
+    for target in &report.targets {
+        let Some(hops) = &target.chain else {
+            continue;
+        };
+        let shown = report
+            .findings
+            .iter()
+            .any(|finding| finding.target == target.target && finding.chain.is_some());
+        if !shown {
+            push_target_chain(&mut text, target, hops);
+        }
     }
     let failed: Vec<&TargetRecord> = report
         .targets
@@ -246,6 +309,9 @@ warning[claim-price/lowest-ever]: Superlative price claim 'Lowest price ever'
 error[scan-error/unreachable]: Cannot fetch the page: connection refused
   --> https://shop.example/deals?id=1
    = help: Check the address, or scan a saved copy of the page.
+
+https://shop.example/deals?id=1 → (nowhere)
+     --- https://shop.example/deals?id=1  (12 ms, connection refused)
 
 error: cannot scan https://shop.example/deals?id=1: connection refused
 

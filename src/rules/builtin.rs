@@ -9,6 +9,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../patterns/claims/en.toml"),
     ),
     (
+        "patterns/chains.toml",
+        include_str!("../../patterns/chains.toml"),
+    ),
+    (
         "patterns/page.toml",
         include_str!("../../patterns/page.toml"),
     ),

@@ -139,6 +139,36 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
     Ok(rules)
 }
 
+/// Every `*.toml` file under `dir` (recursively, sorted) whose `schema` is `schema`:
+/// how the other parts of the library (networks...) are found in `--rules` folders.
+pub fn library_files(dir: &Path, schema: &str) -> Result<Vec<std::path::PathBuf>, RuleError> {
+    let mut files = Vec::new();
+    collect_toml_files(dir, &mut files)?;
+    files.sort();
+    let mut found = Vec::new();
+    for path in files {
+        let source = std::fs::read_to_string(&path).map_err(|source| RuleError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        if schema_of(&source).as_deref() == Some(schema) {
+            found.push(path);
+        }
+    }
+    Ok(found)
+}
+
+fn schema_of(source: &str) -> Option<String> {
+    toml::from_str::<toml::Table>(source)
+        .ok()
+        .and_then(|table| {
+            table
+                .get("schema")
+                .and_then(|value| value.as_str())
+                .map(str::to_string)
+        })
+}
+
 /// The other data files of the pattern library (networks, script signatures,
 /// disclosure phrases) live beside rule files; a folder load skips them by their schema.
 const OTHER_LIBRARY_SCHEMAS: &[&str] = &[
@@ -148,15 +178,7 @@ const OTHER_LIBRARY_SCHEMAS: &[&str] = &[
 ];
 
 fn is_other_library_file(source: &str) -> bool {
-    toml::from_str::<toml::Table>(source)
-        .ok()
-        .and_then(|table| {
-            table
-                .get("schema")
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        })
-        .is_some_and(|schema| OTHER_LIBRARY_SCHEMAS.contains(&schema.as_str()))
+    schema_of(source).is_some_and(|schema| OTHER_LIBRARY_SCHEMAS.contains(&schema.as_str()))
 }
 
 fn collect_toml_files(dir: &Path, files: &mut Vec<std::path::PathBuf>) -> Result<(), RuleError> {
@@ -260,13 +282,18 @@ fn compile(
         .chain(&raw.examples.todo_match)
         .chain(&raw.examples.todo_ok);
     for example in every_example {
-        if let Example::Snippet(snippet) = example
-            && snippet.sources() != 1
-        {
-            return Err(fail(format!(
-                "a snippet example needs exactly one of html, markdown, hex, path: {}",
-                example.describe()
-            )));
+        if let Example::Snippet(snippet) = example {
+            if snippet.sources() != 1 {
+                return Err(fail(format!(
+                    "a snippet example needs exactly one of html, markdown, hex, path, chain, page_chain: {}",
+                    example.describe()
+                )));
+            }
+            if let Some(chain) = snippet.chain.as_ref().or(snippet.page_chain.as_ref())
+                && let Err(problem) = crate::follow::example::parse_chain(chain)
+            {
+                return Err(fail(format!("bad chain example: {problem}")));
+            }
         }
     }
     if pattern.is_none() {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::finding::{Confidence, Severity};
 use crate::page::TextScope;
 
-pub use load::{RuleError, load_dir, load_str};
+pub use load::{RuleError, library_files, load_dir, load_str};
 
 /// Largest compiled size of the regex set of one scope (all text rules together).
 const REGEX_SET_SIZE_LIMIT: usize = 256 * 1024 * 1024;
@@ -85,16 +85,28 @@ pub struct Snippet {
     pub max_bytes: Option<u64>,
     /// A nesting-depth limit to scan the snippet with (for the depth-limit rule).
     pub max_depth: Option<usize>,
+    /// A followed link's redirect chain, one hop per entry (see
+    /// [`crate::follow::example`]), judged by the redirect-chain rules.
+    pub chain: Option<Vec<String>>,
+    /// A page scanned by URL: its own redirect chain.
+    pub page_chain: Option<Vec<String>>,
+    /// The text of the link whose `chain` this is.
+    pub link_text: Option<String>,
+    /// Scan the `html` as a page fetched over HTTP whose body cap is this many bytes.
+    pub fetched_cap: Option<usize>,
 }
 
 impl Snippet {
-    /// How many of `html`, `markdown`, `hex`, `path` are set (a valid snippet has one).
+    /// How many of `html`, `markdown`, `hex`, `path`, `chain`, `page_chain` are set (a
+    /// valid snippet has one).
     pub fn sources(&self) -> usize {
         [
             self.html.is_some(),
             self.markdown.is_some(),
             self.hex.is_some(),
             self.path.is_some(),
+            self.chain.is_some(),
+            self.page_chain.is_some(),
         ]
         .into_iter()
         .filter(|set| *set)
@@ -125,6 +137,20 @@ impl Example {
                 }
                 if let Some(limit) = snippet.max_depth {
                     parts.push(format!("max_depth = {limit}"));
+                }
+                for (key, chain) in [
+                    ("chain", &snippet.chain),
+                    ("page_chain", &snippet.page_chain),
+                ] {
+                    if let Some(chain) = chain {
+                        parts.push(format!("{key} = {chain:?}"));
+                    }
+                }
+                if let Some(cap) = snippet.fetched_cap {
+                    parts.push(format!("fetched_cap = {cap}"));
+                }
+                if let Some(text) = &snippet.link_text {
+                    parts.push(format!("link_text = {text:?}"));
                 }
                 format!("{{ {} }}", parts.join(", "))
             }
