@@ -7,4 +7,6 @@
 //! answers. Fetching, politeness and the crawl loop that ties these together live with
 //! the HTTP client.
 
+pub mod frontier;
 pub mod normalize;
+pub mod scope;
