@@ -9,4 +9,5 @@
 
 pub mod frontier;
 pub mod normalize;
+pub mod robots;
 pub mod scope;
