@@ -11,3 +11,4 @@ pub mod frontier;
 pub mod normalize;
 pub mod robots;
 pub mod scope;
+pub mod sitemap;
