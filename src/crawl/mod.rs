@@ -9,6 +9,7 @@
 
 pub mod frontier;
 pub mod normalize;
+pub mod resume;
 pub mod robots;
 pub mod scope;
 pub mod sitemap;
