@@ -7,6 +7,7 @@
 //! rule's examples through the same engine.
 
 pub mod config;
+pub mod crawl;
 pub mod detect;
 pub mod disclosures;
 pub mod fetch;
