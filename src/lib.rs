@@ -6,6 +6,7 @@
 //! (JSON, JSONL, SARIF, text). [`scan`] ties the stages together; [`harness`] runs every
 //! rule's examples through the same engine.
 
+pub mod audit;
 pub mod config;
 pub mod crawl;
 pub mod detect;
@@ -15,6 +16,7 @@ pub mod finding;
 pub mod follow;
 pub mod harness;
 pub mod input;
+pub mod interrupt;
 pub mod library;
 pub mod networks;
 pub mod page;

@@ -11,12 +11,15 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
+use promoscan::audit::{AuditOptions, PageDone, ScanSetup};
 use promoscan::config::{Config, FailOn, Policy};
 use promoscan::finding::Report;
+use promoscan::finding::Severity;
 use promoscan::follow::{FollowOptions, Follower};
 use promoscan::harness;
 use promoscan::input::{self, SourceFormat};
 use promoscan::library::Library;
+use promoscan::report::jsonl;
 use promoscan::report::{self, Format};
 use promoscan::rules::{self, RuleSet};
 use promoscan::run;
@@ -123,9 +126,37 @@ enum Command {
     Scan(ScanArgs),
     /// Trace where links really go, hop by hop, and report what the chains do
     Follow(FollowArgs),
+    /// Crawl a site (robots.txt, sitemaps, same-site links) and scan every page
+    Audit(AuditArgs),
     /// List, test and explain rules
     #[command(subcommand)]
     Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+struct AuditArgs {
+    /// The site's start page (http or https)
+    #[arg(value_name = "URL")]
+    url: String,
+    /// Most pages visited
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_pages: usize,
+    /// Most links followed from the start page
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    max_depth: u32,
+    /// Only visit URLs matching PATTERN (a glob on the path such as /blog/**, or re:REGEX)
+    #[arg(long, value_name = "PATTERN")]
+    include: Vec<String>,
+    /// Never visit URLs matching PATTERN (a glob on the path, or re:REGEX)
+    #[arg(long, value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Do not read or obey robots.txt
+    #[arg(long)]
+    ignore_robots: bool,
+    /// Continue an interrupted audit from its --format jsonl output (pages in it are not
+    /// fetched again; they are copied to the new output)
+    #[arg(long, value_name = "FILE")]
+    resume: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -170,9 +201,24 @@ enum RulesCommand {
     },
 }
 
+/// Exit code after Ctrl-C (128 + SIGINT), as shells expect.
+const INTERRUPTED: u8 = 130;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The first Ctrl-C asks every loop to stop and write what it has; a second one
+    // ends the process at once.
+    let _ = ctrlc::set_handler(|| {
+        if promoscan::interrupt::requested() {
+            std::process::exit(i32::from(INTERRUPTED));
+        }
+        promoscan::interrupt::request();
+    });
     match run(cli) {
+        Ok(_) if promoscan::interrupt::requested() => {
+            eprintln!("promoscan: interrupted; the results obtained so far were written");
+            ExitCode::from(INTERRUPTED)
+        }
         Ok(code) => code,
         // A closed pipe (`promoscan rules list | head`) ends the run quietly.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
@@ -196,6 +242,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan(&cli.common, &config, args),
         Command::Follow(args) => follow(&cli.common, &config, args),
+        Command::Audit(args) => audit(&cli.common, &config, args),
         Command::Rules(RulesCommand::List) => {
             let rules = load_rules(&cli.common, &config)?;
             let format = output_format(&cli.common);
@@ -305,6 +352,222 @@ fn follow(common: &CommonArgs, config: &Config, args: FollowArgs) -> anyhow::Res
     let scanner = Scanner::new(&library, policy, ScanOptions::default());
     let report = run::follow(&scanner, &follower, &args.urls);
     finish_report(common, config, &library, &report, out)
+}
+
+fn audit(common: &CommonArgs, config: &Config, args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let start = url::Url::parse(&args.url)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .with_context(|| format!("'{}' is not an http(s) URL", args.url))?;
+    let library = Arc::new(load_library(common, config)?);
+    let policy = Policy::new(config, &common.disable, &library.rules)?;
+    let follower = start_follower(common, config, &library)?;
+    // Read the resume file before the output is opened: they may be the same file.
+    let resumed = match &args.resume {
+        Some(path) => Some(promoscan::crawl::resume::read(path)?),
+        None => None,
+    };
+    let format = output_format(common);
+    let mut out = Output::open(common)?;
+    let options = AuditOptions {
+        max_pages: args.max_pages,
+        max_depth: args.max_depth,
+        include: args.include,
+        exclude: args.exclude,
+        ignore_robots: args.ignore_robots,
+        concurrency: follower.fetcher().options().concurrency,
+        ..AuditOptions::default()
+    };
+    let setup = ScanSetup {
+        library: library.clone(),
+        policy,
+        options: ScanOptions {
+            collect_links: true,
+            collect_page_links: true,
+            ..ScanOptions::default()
+        },
+    };
+    let progress = ProgressLine::new(common.quiet);
+    let streaming = format == Format::Jsonl;
+    let mut records = Vec::new();
+    let mut findings = Vec::new();
+    if let Some(resumed) = &resumed {
+        for note in &resumed.notes {
+            eprintln!("promoscan: {note}");
+        }
+        if streaming {
+            // The new output holds everything: what the previous run found first.
+            for finding in &resumed.findings {
+                jsonl::write_finding_line(&mut out.writer, finding)?;
+            }
+            for discovered in &resumed.discovered {
+                jsonl::write_tagged_line(&mut out.writer, "discovered", discovered)?;
+            }
+            for record in &resumed.targets {
+                jsonl::write_target_line(&mut out.writer, record)?;
+            }
+            out.writer.flush()?;
+        } else {
+            records.extend(resumed.targets.iter().cloned());
+        }
+    }
+    let writer = &mut out.writer;
+    let mut on_page = |page: PageDone<'_>| -> std::io::Result<()> {
+        if streaming {
+            // Findings first, the target line last: a target line means "done".
+            for finding in &page.result.findings {
+                jsonl::write_finding_line(writer, finding)?;
+            }
+            jsonl::write_tagged_line(writer, "discovered", &page.discovered)?;
+            jsonl::write_target_line(writer, &page.result.record)?;
+            writer.flush()
+        } else {
+            records.push(page.result.record.clone());
+            findings.extend(page.result.findings.iter().cloned());
+            Ok(())
+        }
+    };
+    let (summary, resumed_findings) = promoscan::audit::audit(
+        &start,
+        &setup,
+        &follower,
+        &options,
+        resumed,
+        &progress,
+        &mut on_page,
+    )?;
+    progress.finish();
+    for note in &summary.notes {
+        eprintln!("promoscan: {note}");
+    }
+    let counts = audit_counts(&summary);
+    if streaming {
+        #[derive(serde::Serialize)]
+        struct SummaryLine<'a> {
+            #[serde(flatten)]
+            counts: &'a promoscan::finding::Summary,
+            audit: &'a promoscan::audit::AuditSummary,
+        }
+        jsonl::write_tagged_line(
+            &mut out.writer,
+            "summary",
+            &SummaryLine {
+                counts: &counts,
+                audit: &summary,
+            },
+        )?;
+        out.finish()?;
+    } else {
+        findings.extend(resumed_findings);
+        let report = Report::new(records, findings);
+        let color = out.color && format == Format::Text;
+        report::write_report(&report, &library.rules, format, &mut out.writer, color)
+            .with_context(|| "cannot write the report")?;
+        if format == Format::Text {
+            write_audit_summary_text(&summary, &mut out.writer)?;
+        }
+        out.finish()?;
+    }
+    let fail_on = common.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
+    let fails = match fail_on.threshold() {
+        None => false,
+        Some(threshold) => summary.severity.iter().any(|(name, count)| {
+            *count > 0 && name.parse::<Severity>().is_ok_and(|s| s >= threshold)
+        }),
+    };
+    Ok(if fails {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The run's counts (the `summary` of DESIGN §3) from an audit's summary.
+fn audit_counts(summary: &promoscan::audit::AuditSummary) -> promoscan::finding::Summary {
+    let count = |name: &str| summary.severity.get(name).copied().unwrap_or(0);
+    promoscan::finding::Summary {
+        targets: summary.pages,
+        scanned: summary.pages - summary.failed,
+        failed: summary.failed,
+        error: count("error"),
+        warning: count("warning"),
+        note: count("note"),
+    }
+}
+
+/// The audit's own summary after a text report: pages, networks, worst pages.
+fn write_audit_summary_text(
+    summary: &promoscan::audit::AuditSummary,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Audit: {} pages visited ({} failed), {} discovered, {} not allowed by robots.txt{}",
+        summary.pages,
+        summary.failed,
+        summary.discovered,
+        summary.disallowed,
+        if summary.interrupted {
+            ", interrupted"
+        } else {
+            ""
+        }
+    )?;
+    if !summary.networks.is_empty() {
+        let networks: Vec<String> = summary
+            .networks
+            .iter()
+            .map(|(network, count)| format!("{network} ({count})"))
+            .collect();
+        writeln!(out, "Affiliate links by network: {}", networks.join(", "))?;
+    }
+    if !summary.worst_pages.is_empty() {
+        writeln!(out, "Worst pages:")?;
+        for page in &summary.worst_pages {
+            writeln!(
+                out,
+                "  {} errors, {} warnings: {}",
+                page.errors, page.warnings, page.target
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr, shown only on a terminal and without -q.
+struct ProgressLine {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl ProgressLine {
+    fn new(quiet: bool) -> ProgressLine {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} pages  {per_sec}  {elapsed}  {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        ProgressLine { bar }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl promoscan::audit::Progress for ProgressLine {
+    fn update(&self, done: usize, discovered: usize, failed: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(discovered as u64);
+            bar.set_position(done as u64);
+            bar.set_message(format!("{failed} failed"));
+        }
+    }
 }
 
 /// The follower, its limits from the flags, then `[follow]`, then the defaults.

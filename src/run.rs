@@ -8,6 +8,7 @@
 //! judging chains ([`crate::detect::redirect_chain`]).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use url::Url;
@@ -46,8 +47,10 @@ pub fn scan(
             _ => local.push((index, target, problem)),
         }
     }
+    // After Ctrl-C, targets not started are skipped; the others are reported.
     let scanned: Vec<(usize, TargetResult)> = local
         .into_par_iter()
+        .filter(|_| !crate::interrupt::requested())
         .map(|(index, target, problem)| (index, scanner.scan_target(&target, problem)))
         .collect();
     for (index, result) in scanned {
@@ -86,7 +89,11 @@ fn scan_urls(
     let chains = follower.follow_all(&starts, true);
     urls.into_par_iter()
         .zip(chains)
-        .map(|((index, name, _), chain)| (index, scan_url_target(scanner, &name, &chain)))
+        .filter_map(|((index, name, _), chain)| {
+            // `None`: interrupted before the page arrived; nothing to report.
+            let chain = chain?;
+            Some((index, scan_url_target(scanner, &name, &chain)))
+        })
         .collect()
 }
 
@@ -151,24 +158,41 @@ fn follow_links_of(scanner: &Scanner<'_>, follower: &Follower, results: &mut [Ta
         return;
     }
     let chains = follower.follow_all(&distinct, false);
+    let by_key: HashMap<String, Arc<Chain>> = distinct
+        .iter()
+        .map(cache_key)
+        .zip(chains)
+        .filter_map(|(key, chain)| Some((key, chain?)))
+        .collect();
     for result in results.iter_mut() {
-        let mut found = Vec::new();
-        for link in &result.links {
-            let Some(chain) = position.get(&cache_key(&link.url)).map(|&at| &chains[at]) else {
-                continue;
-            };
-            let subject = ChainSubject {
-                target: &result.record.target,
-                location: Some(link.location),
-                link_text: Some(&link.text),
-                evidence: Some(link.evidence.clone()),
-                is_page: false,
-            };
-            found.extend(redirect_chain::detect(scanner.library(), chain, &subject));
-        }
-        found.retain(|finding| !result.suppressions.suppresses(finding));
-        result.findings.extend(scanner.apply_policy(found));
+        let found = link_findings(scanner, result, &by_key);
+        result.findings.extend(found);
     }
+}
+
+/// The chain findings of every followed link of a result, at each place the link
+/// appears, suppressions and policy applied. `chains` is keyed by [`cache_key`].
+pub fn link_findings(
+    scanner: &Scanner<'_>,
+    result: &TargetResult,
+    chains: &HashMap<String, Arc<Chain>>,
+) -> Vec<crate::finding::Finding> {
+    let mut found = Vec::new();
+    for link in &result.links {
+        let Some(chain) = chains.get(&cache_key(&link.url)) else {
+            continue;
+        };
+        let subject = ChainSubject {
+            target: &result.record.target,
+            location: Some(link.location),
+            link_text: Some(&link.text),
+            evidence: Some(link.evidence.clone()),
+            is_page: false,
+        };
+        found.extend(redirect_chain::detect(scanner.library(), chain, &subject));
+    }
+    found.retain(|finding| !result.suppressions.suppresses(finding));
+    scanner.apply_policy(found)
 }
 
 /// `follow URL...`: each URL's chain and its findings. A URL that got no answer at all
@@ -200,6 +224,9 @@ pub fn follow(scanner: &Scanner<'_>, follower: &Follower, names: &[String]) -> R
     let starts: Vec<Url> = valid.iter().map(|(_, url)| url.clone()).collect();
     let chains = follower.follow_all(&starts, false);
     for ((index, _), chain) in valid.iter().zip(&chains) {
+        let Some(chain) = chain else {
+            continue;
+        };
         let name = &names[*index];
         // A link that got no answer at all failed; its dead-end finding says why.
         let mut result =

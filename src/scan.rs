@@ -28,6 +28,8 @@ pub struct ScanOptions {
     pub max_depth: usize,
     /// Collect the affiliate and shortened links of each page, to follow them.
     pub collect_links: bool,
+    /// Collect every http(s) link of each page, to crawl them (`audit`).
+    pub collect_page_links: bool,
 }
 
 impl Default for ScanOptions {
@@ -37,6 +39,7 @@ impl Default for ScanOptions {
             stdin_format: SourceFormat::Html,
             max_depth: input::nesting::DEFAULT_MAX_DEPTH,
             collect_links: false,
+            collect_page_links: false,
         }
     }
 }
@@ -60,6 +63,8 @@ pub struct TargetResult {
     pub links: Vec<LinkToFollow>,
     /// Its inline suppressions, for findings added later (a followed link's).
     pub suppressions: Suppressions,
+    /// Its http(s) links (when [`ScanOptions::collect_page_links`] is set).
+    pub page_links: Vec<Url>,
 }
 
 /// An affiliate link (or a shortened link) on a scanned page: worth following.
@@ -73,6 +78,8 @@ pub struct LinkToFollow {
     pub text: String,
     /// The link's start tag.
     pub evidence: String,
+    /// The affiliate network, when the link is one of a known network.
+    pub network: Option<String>,
 }
 
 /// What scanning one page gives.
@@ -84,6 +91,8 @@ pub struct Scanned {
     pub links: Vec<LinkToFollow>,
     /// The page's inline suppressions.
     pub suppressions: Suppressions,
+    /// Every http(s) link of the page (when collected), resolved against its URL.
+    pub page_links: Vec<Url>,
 }
 
 impl<'a> Scanner<'a> {
@@ -103,15 +112,15 @@ impl<'a> Scanner<'a> {
 
     /// Scans decoded text: builds the page once and runs every detector over it.
     pub fn scan_text(&self, target: &str, format: SourceFormat, text: &str) -> Vec<Finding> {
-        let scanned = self.scan_html(target, &as_html(format, text), text);
+        let scanned = self.scan_html(target, &as_html(format, text), text, None);
         self.apply_policy(scanned.findings)
     }
 
     /// Scans `html` (the source itself, or Markdown rendered with its lines kept);
     /// `source` is what the user gave, for columns. Suppression comments are applied;
     /// the policy is left to the caller.
-    fn scan_html(&self, target: &str, html: &str, source: &str) -> Scanned {
-        let page = Page::from_html(html, None);
+    fn scan_html(&self, target: &str, html: &str, source: &str, url: Option<&Url>) -> Scanned {
+        let page = Page::from_html(html, url.cloned());
         let suppressions = Suppressions::from_comments(&page.comments);
         let context = Context::new(&page, self.library, target, source);
         let mut findings = context.detect_all();
@@ -121,10 +130,19 @@ impl<'a> Scanner<'a> {
         } else {
             Vec::new()
         };
+        let page_links = if self.options.collect_page_links {
+            page.links
+                .iter()
+                .filter_map(|link| link.url.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         Scanned {
             findings,
             links,
             suppressions,
+            page_links,
         }
     }
 
@@ -158,6 +176,7 @@ impl<'a> Scanner<'a> {
             &decoded.text,
             decoded.guessed_encoding.as_deref(),
             bytes.is_empty(),
+            None,
         )
     }
 
@@ -173,6 +192,7 @@ impl<'a> Scanner<'a> {
             &page.text,
             page.guessed_encoding.as_deref(),
             page.text.is_empty(),
+            Some(&page.url),
         );
         if let Some(reason) = &page.truncated {
             let note = self.rule_finding("scan-error/truncated", target, reason);
@@ -193,6 +213,7 @@ impl<'a> Scanner<'a> {
         text: &str,
         guessed_encoding: Option<&str>,
         no_bytes: bool,
+        url: Option<&Url>,
     ) -> Result<Scanned, (InputProblem, Vec<Finding>)> {
         let mut findings = Vec::new();
         if let Some(encoding) = guessed_encoding {
@@ -217,7 +238,7 @@ impl<'a> Scanner<'a> {
             findings.extend(self.problem_finding(target, &problem));
             return Err((problem, self.apply_policy(findings)));
         }
-        let mut scanned = self.scan_html(target, &html, text);
+        let mut scanned = self.scan_html(target, &html, text, url);
         findings.append(&mut scanned.findings);
         scanned.findings = self.apply_policy(findings);
         Ok(scanned)
@@ -343,6 +364,7 @@ impl TargetResult {
             findings: scanned.findings,
             links: scanned.links,
             suppressions: scanned.suppressions,
+            page_links: scanned.page_links,
         }
     }
 }
@@ -363,6 +385,7 @@ fn links_to_follow(context: &Context<'_>) -> Vec<LinkToFollow> {
                 location: context.location(page_link.line, &page_link.href),
                 text: page_link.text.clone(),
                 evidence: context.tag_evidence(page_link.node),
+                network: link.classification.network.clone(),
             }
         })
         .collect()

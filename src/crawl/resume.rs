@@ -5,7 +5,8 @@
 //! ([`super::frontier::Frontier::seed_done`] takes [`Resumed::done_urls`]).
 //!
 //! The file is the one a run streams (DESIGN §3): one JSON object per line, tagged
-//! `"type": "target" | "finding" | "summary"`. A run interrupted mid-write leaves a last
+//! `"type": "target" | "finding" | "summary"` (and `"discovered"`, an audit's links per
+//! page). A run interrupted mid-write leaves a last
 //! line without its newline that is not complete JSON: it is dropped with a note. Any
 //! other line that is not a JSON record is an error naming the file and line, since
 //! resuming from a file we misread would silently skip pages. A target is done when it has
@@ -54,6 +55,20 @@ pub struct Resumed {
     pub findings: Vec<Finding>,
     /// What the user should be told (interrupted last line, dropped findings...).
     pub notes: Vec<String>,
+    /// Pages the done pages link to (`"type": "discovered"` lines an audit writes), so
+    /// a resumed audit still reaches pages only they link to.
+    pub discovered: Vec<Discovered>,
+}
+
+/// A `{"type": "discovered", ...}` line: the same-site links of one audited page.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Discovered {
+    /// The page the links are on.
+    pub target: String,
+    /// Its depth from the start URL.
+    pub depth: u32,
+    /// The links, resolved.
+    pub urls: Vec<String>,
 }
 
 impl Resumed {
@@ -143,6 +158,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Resumed, ResumeError> {
                 findings.push(finding);
             }
             "summary" => {}
+            "discovered" => {
+                let discovered: Discovered = serde_json::from_str(line).map_err(|parse_error| {
+                    error(format!("bad discovered record: {parse_error}"))
+                })?;
+                resumed.discovered.push(discovered);
+            }
             other => {
                 if !unknown_types.iter().any(|seen| seen == other) {
                     unknown_types.push(other.to_string());

@@ -229,8 +229,10 @@ impl Follower {
 
     /// Follows every URL (each distinct one once, in parallel) and returns their chains
     /// in the order given. With `keep_page`, the final page's text is kept (and the
-    /// cache is not used: pages are not kept in memory beyond the call).
-    pub fn follow_all(&self, urls: &[Url], keep_page: bool) -> Vec<Arc<Chain>> {
+    /// cache is not used: pages are not kept in memory beyond the call). A URL whose
+    /// chain was not finished when a stop was asked for ([`crate::interrupt`]) is
+    /// `None`.
+    pub fn follow_all(&self, urls: &[Url], keep_page: bool) -> Vec<Option<Arc<Chain>>> {
         let tracer = self.tracer.clone();
         let urls = urls.to_vec();
         self.runtime.block_on(async move {
@@ -247,33 +249,50 @@ impl Follower {
                 });
             }
             let mut chains: Vec<Option<Arc<Chain>>> = vec![None; urls.len()];
-            while let Some(joined) = tasks.join_next().await {
-                if let Ok((index, chain)) = joined {
+            while !tasks.is_empty() {
+                if crate::interrupt::requested() {
+                    tasks.abort_all();
+                    break;
+                }
+                // Wake up now and then to notice a stop.
+                let next = tokio::time::timeout(Duration::from_millis(100), tasks.join_next());
+                if let Ok(Some(Ok((index, chain)))) = next.await {
                     chains[index] = Some(chain);
                 }
             }
-            // A task can only be missing if it panicked: report it as unreachable
-            // rather than lose the URL.
             chains
-                .into_iter()
-                .zip(urls)
-                .map(|(chain, url)| {
-                    chain.unwrap_or_else(|| {
-                        Arc::new(Chain {
-                            start: url.clone(),
-                            hops: Vec::new(),
-                            end: ChainEnd::Unreachable("internal error while following".into()),
-                            page: None,
-                        })
-                    })
-                })
-                .collect()
         })
     }
 
-    /// Follows one URL (cached).
-    pub async fn follow(&self, url: Url) -> Arc<Chain> {
+    /// A handle for async callers (tasks on [`Follower::runtime`]).
+    pub fn handle(&self) -> FollowHandle {
+        FollowHandle {
+            tracer: self.tracer.clone(),
+        }
+    }
+}
+
+/// A cheap, cloneable handle on a [`Follower`] for async tasks.
+#[derive(Clone)]
+pub struct FollowHandle {
+    tracer: Arc<Tracer>,
+}
+
+impl FollowHandle {
+    /// Follows a link: each distinct URL once per run (cached, in-flight traces
+    /// shared).
+    pub async fn link(&self, url: Url) -> Arc<Chain> {
         self.tracer.follow_cached(url).await
+    }
+
+    /// Fetches a page: its chain, with the final page's text (not cached).
+    pub async fn page(&self, url: Url) -> Chain {
+        self.tracer.trace(url, true).await
+    }
+
+    /// The HTTP client.
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.tracer.fetcher
     }
 }
 

@@ -52,6 +52,15 @@ pub fn write_summary_line(out: &mut dyn Write, summary: &Summary) -> std::io::Re
     write_line(out, "summary", summary)
 }
 
+/// Writes any other tagged line (an audit's `discovered` links, its summary).
+pub fn write_tagged_line<Record: Serialize>(
+    out: &mut dyn Write,
+    record_type: &'static str,
+    record: &Record,
+) -> std::io::Result<()> {
+    write_line(out, record_type, record)
+}
+
 /// Writes a whole report: every target, then every finding, then the summary.
 pub fn write_report(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     for target in &report.targets {
