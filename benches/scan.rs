@@ -14,8 +14,9 @@
 //! so background load on a shared machine hits every side of a ratio alike.
 //!
 //! `cargo bench --bench scan` (200 pages); `PROMOSCAN_BENCH_PAGES=N` changes the corpus
-//! size, `PROMOSCAN_BENCH_ROUNDS=N` the rounds. `cargo bench --bench scan -- --test` is
-//! the smoke mode CI runs: 4 pages, one round, no figures worth reading.
+//! size, `PROMOSCAN_BENCH_ROUNDS=N` the rounds. `cargo test --bench scan` (what CI runs)
+//! and `cargo bench --bench scan -- --test` are the smoke mode: 4 pages, one round, no
+//! figures worth reading.
 //! A hand-written harness rather than criterion or divan: neither prints ratios between
 //! benchmarks of one run, which is what the targets are stated in.
 
@@ -35,7 +36,10 @@ use promoscan::rules::{RuleSet, builtin, load_str};
 use promoscan::scan::{ScanOptions, Scanner};
 
 fn main() {
-    let smoke = std::env::args().any(|arg| arg == "--test");
+    // `cargo bench` passes `--bench`; run any other way (`cargo test --bench scan`, or
+    // `cargo bench -- --test`) this is the smoke mode.
+    let args: Vec<String> = std::env::args().collect();
+    let smoke = args.iter().any(|arg| arg == "--test") || !args.iter().any(|arg| arg == "--bench");
     let pages = env_number("PROMOSCAN_BENCH_PAGES", if smoke { 4 } else { 200 });
     let rounds = env_number("PROMOSCAN_BENCH_ROUNDS", if smoke { 1 } else { 5 });
     let threads = std::thread::available_parallelism().map_or(1, usize::from);

@@ -20,17 +20,17 @@ bin=target/release/promoscan
 cargo build --release --quiet --bin promoscan --example corpus
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# Seconds and peak RSS (KB) of one command, its output discarded. Exit status 1 (findings)
+# Seconds and peak RSS (KB) of one command, its output kept in $corpus_root/out.txt. Exit status 1 (findings)
 # is expected; anything above it is a failure.
 measure() {
     local status=0
-    /usr/bin/time -f "%e %M" -o "$corpus_root/time.txt" "$@" >/dev/null 2>"$corpus_root/stderr.txt" || status=$?
+    /usr/bin/time -f "%e %M" -o "$corpus_root/time.txt" "$@" >"$corpus_root/out.txt" 2>"$corpus_root/stderr.txt" || status=$?
     if ((status > 1)); then
         echo "failed ($status): $*" >&2
         cat "$corpus_root/stderr.txt" >&2
         exit 1
     fi
-    cat "$corpus_root/time.txt"
+    tail -n 1 "$corpus_root/time.txt"
 }
 
 mkdir -p "$corpus_root"
@@ -48,7 +48,7 @@ for pages in $pages_list; do
     fi
     size=$(du -sm "$dir" | cut -f1)
     read -r seconds rss < <(measure "$bin" scan "$dir" --format json)
-    findings=$("$bin" scan "$dir" --format jsonl | grep -c '"type":"finding"' || true)
+    findings=$(grep -c '"rule":' "$corpus_root/out.txt" || true)
     echo "scan $pages pages ($size MB HTML, $findings findings): ${seconds} s, peak RSS $((rss / 1024)) MB"
 done
 
