@@ -62,6 +62,27 @@ mod tests {
         assert_eq!(on_disk, embedded);
     }
 
+    /// A Unicode `\b` sends every sentence with a non-ASCII character to the slow
+    /// regex engine (docs/benchmarks.md): English rules use the ASCII `(?-u:\b)`.
+    #[test]
+    fn english_rules_use_ascii_word_boundaries() {
+        let (name, source) = FILES
+            .iter()
+            .find(|(name, _)| *name == "patterns/claims/en.toml")
+            .expect("English rules embedded");
+        for (index, line) in source.lines().enumerate() {
+            if line.trim_start().starts_with('#') {
+                continue;
+            }
+            let bare = line.replace("(?-u:\\b)", "");
+            assert!(
+                !bare.contains("\\b") && !bare.contains("\\B"),
+                "{name}:{}: write word boundaries as (?-u:\\b), not \\b",
+                index + 1
+            );
+        }
+    }
+
     #[test]
     fn builtin_library_loads() {
         let rules = rules().expect("built-in library is valid");
