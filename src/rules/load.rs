@@ -324,8 +324,13 @@ fn toml_error(file: &str, source: &str, error: &toml::de::Error) -> RuleError {
 /// The `id` of the `[[rule]]` table that holds byte `offset`, read from the text (the
 /// file did not parse, so there is no value to ask).
 fn rule_id_around(source: &str, offset: usize) -> Option<String> {
-    let before = source.get(..offset)?;
-    let header = before.rfind("[[rule]]")?;
+    // A missing key is reported at the table's own header.
+    let end = if source.get(offset..)?.starts_with("[[rule]]") {
+        offset + "[[rule]]".len()
+    } else {
+        offset
+    };
+    let header = source[..end].rfind("[[rule]]")?;
     let table = &source[header + "[[rule]]".len()..];
     let table = &table[..table.find("[[rule]]").unwrap_or(table.len())];
     table.lines().find_map(|line| {
@@ -444,6 +449,27 @@ ok = ["A low price."]
         assert!(
             message.starts_with("bad.toml:7: rule 'claim-price/lowest-ever': `severity`: "),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn toml_errors_name_the_rule_they_are_in() {
+        let missing = GOOD.replace("help = \"Name the price and the date.\"\n", "");
+        assert_eq!(
+            error_of(&missing),
+            "bad.toml:4: rule 'claim-price/lowest-ever': missing field `help`"
+        );
+        let syntax = GOOD.replace("ok = [\"A low price.\"]", "ok = [\"A low price.\"");
+        assert!(
+            error_of(&syntax).starts_with("bad.toml:15: rule 'claim-price/lowest-ever': "),
+            "{}",
+            error_of(&syntax)
+        );
+        let top = GOOD.replace("language = \"en\"", "language = 1");
+        assert!(
+            error_of(&top).starts_with("bad.toml:2: `language`: "),
+            "{}",
+            error_of(&top)
         );
     }
 
