@@ -525,6 +525,11 @@ fn missing_config_file() {
     project
         .scan(&["--config", "rules"])
         .refused(&["rules: cannot read config file"]);
+    std::fs::write(project.path("latin1.toml"), b"fail_on = \"\xe9\"\n").unwrap();
+    project.scan(&["--config", "latin1.toml"]).refused(&[
+        "latin1.toml: cannot read config file",
+        "did not contain valid UTF-8",
+    ]);
 }
 
 #[test]
