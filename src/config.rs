@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::finding::{Finding, Severity};
-use crate::position::line_of_offset;
+use crate::position::{line_of_offset, toml_key_at};
 use crate::rules::RuleSet;
 
 /// The config file name looked for in the current folder and its parents.
@@ -133,13 +133,21 @@ impl Config {
             path: path.display().to_string(),
             source,
         })?;
-        let mut config: Config = toml::from_str(&source).map_err(|error| ConfigError::Invalid {
-            path: path.display().to_string(),
-            line: error
-                .span()
-                .map(|span| line_of_offset(&source, span.start))
-                .unwrap_or(0),
-            message: error.message().to_string(),
+        let mut config: Config = toml::from_str(&source).map_err(|error| {
+            let start = error.span().map(|span| span.start);
+            let message = error.message().trim_end();
+            // Name the key whose value is wrong (the error points at the value).
+            let message = match start.and_then(|offset| toml_key_at(&source, offset)) {
+                Some(key) if !message.contains(&format!("`{key}`")) => {
+                    format!("`{key}`: {message}")
+                }
+                _ => message.to_string(),
+            };
+            ConfigError::Invalid {
+                path: path.display().to_string(),
+                line: start.map_or(0, |offset| line_of_offset(&source, offset)),
+                message,
+            }
         })?;
         config.path = Some(path.to_path_buf());
         config.source = source;

@@ -13,6 +13,18 @@ pub fn line_of_offset(source: &str, offset: usize) -> u32 {
     u32::try_from(newlines).unwrap_or(u32::MAX - 1) + 1
 }
 
+/// The key of the `key = value` whose value holds byte `offset` of a TOML `source`
+/// (quotes removed; `None` when the offset is not in a value on its key's line). TOML
+/// errors point at the value (`severity = 3`); this names what was being read.
+pub fn toml_key_at(source: &str, offset: usize) -> Option<String> {
+    let before = source.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+    let (key, _) = before[line_start..].split_once('=')?;
+    let key = key.trim().trim_matches(['"', '\'']);
+    let plain = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/');
+    (!key.is_empty() && key.chars().all(plain)).then(|| key.to_string())
+}
+
 /// How much of a source line is searched for a finding's column. Minified pages are
 /// one long line; searching all of it for every finding would be quadratic.
 pub const COLUMN_SEARCH_LIMIT: usize = 4096;
@@ -73,5 +85,14 @@ mod tests {
         assert_eq!(line_of_offset(text, 2), 2);
         assert_eq!(line_of_offset(text, 4), 2, "inside a multi-byte character");
         assert_eq!(line_of_offset(text, 999), 3);
+    }
+
+    #[test]
+    fn toml_key_of_a_value() {
+        let source = "[rule]\nseverity = 3\n\"a/b\" = \"x\"\n";
+        assert_eq!(toml_key_at(source, 18).as_deref(), Some("severity"));
+        assert_eq!(toml_key_at(source, 29).as_deref(), Some("a/b"));
+        assert_eq!(toml_key_at(source, 7), None, "on the key itself");
+        assert_eq!(toml_key_at(source, 999), None);
     }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{Effect, Example, Examples, RULES_SCHEMA, Rule, RuleOrigin, Unless, Within};
 use crate::finding::{CATEGORIES, Confidence, Severity};
 use crate::page::TextScope;
-use crate::position::line_of_offset;
+use crate::position::{line_of_offset, toml_key_at};
 
 /// Largest compiled size allowed for one rule regex (guards against huge patterns).
 const REGEX_SIZE_LIMIT: usize = 2 * 1024 * 1024;
@@ -98,13 +98,7 @@ fn default_effect() -> Effect {
 
 /// Parses and checks the rules of one file. `file` names it in errors.
 pub fn load_str(file: &str, source: &str) -> Result<Vec<Rule>, RuleError> {
-    let raw: RawFile = toml::from_str(source).map_err(|error| {
-        let line = error
-            .span()
-            .map(|span| line_of_offset(source, span.start))
-            .unwrap_or(0);
-        RuleError::invalid(file, line, None, error.message().to_string())
-    })?;
+    let raw: RawFile = toml::from_str(source).map_err(|error| toml_error(file, source, &error))?;
     if raw.schema != RULES_SCHEMA {
         return Err(RuleError::invalid(
             file,
@@ -340,6 +334,44 @@ fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
+/// A TOML or type error as a [`RuleError`]: its line, the rule it is in (the `id` of the
+/// enclosing `[[rule]]`, when it has one) and the key whose value is wrong.
+fn toml_error(file: &str, source: &str, error: &toml::de::Error) -> RuleError {
+    let start = error.span().map(|span| span.start);
+    let line = start.map_or(0, |offset| line_of_offset(source, offset));
+    let rule = start.and_then(|offset| rule_id_around(source, offset));
+    let message = error.message().trim_end();
+    let message = match start.and_then(|offset| toml_key_at(source, offset)) {
+        Some(key) if !message.contains(&format!("`{key}`")) => format!("`{key}`: {message}"),
+        _ => message.to_string(),
+    };
+    RuleError::invalid(file, line, rule.as_deref(), message)
+}
+
+/// The `id` of the `[[rule]]` table that holds byte `offset`, read from the text (the
+/// file did not parse, so there is no value to ask).
+fn rule_id_around(source: &str, offset: usize) -> Option<String> {
+    // A missing key is reported at the table's own header.
+    let end = if source.get(offset..)?.starts_with("[[rule]]") {
+        offset + "[[rule]]".len()
+    } else {
+        offset
+    };
+    let header = source[..end].rfind("[[rule]]")?;
+    let table = &source[header + "[[rule]]".len()..];
+    let table = &table[..table.find("[[rule]]").unwrap_or(table.len())];
+    table.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        if key.trim() != "id" {
+            return None;
+        }
+        let value = value.trim();
+        let quote = value.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+        let end = value[1..].find(quote)?;
+        Some(value[1..1 + end].to_string())
+    })
+}
+
 /// The line of the first `key = ...` at the start of a line (0 when absent).
 fn find_line(source: &str, key: &str) -> u32 {
     source
@@ -440,10 +472,31 @@ ok = ["A low price."]
     #[test]
     fn wrong_type_is_an_error() {
         let bad = GOOD.replace("severity = \"warning\"", "severity = 3");
+        let message = error_of(&bad);
         assert!(
-            error_of(&bad).starts_with("bad.toml:7:"),
+            message.starts_with("bad.toml:7: rule 'claim-price/lowest-ever': `severity`: "),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn toml_errors_name_the_rule_they_are_in() {
+        let missing = GOOD.replace("help = \"Name the price and the date.\"\n", "");
+        assert_eq!(
+            error_of(&missing),
+            "bad.toml:4: rule 'claim-price/lowest-ever': missing field `help`"
+        );
+        let syntax = GOOD.replace("ok = [\"A low price.\"]", "ok = [\"A low price.\"");
+        assert!(
+            error_of(&syntax).starts_with("bad.toml:15: rule 'claim-price/lowest-ever': "),
             "{}",
-            error_of(&bad)
+            error_of(&syntax)
+        );
+        let top = GOOD.replace("language = \"en\"", "language = 1");
+        assert!(
+            error_of(&top).starts_with("bad.toml:2: `language`: "),
+            "{}",
+            error_of(&top)
         );
     }
 
