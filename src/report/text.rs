@@ -374,6 +374,36 @@ error: cannot scan https://shop.example/deals?id=1: connection refused
     }
 
     #[test]
+    fn a_chain_is_shown_one_hop_per_line() {
+        let hop = |url: &str, status: Option<u16>, via: &str| Hop {
+            url: url.to_string(),
+            status,
+            via: via.to_string(),
+            delay: (via == "meta-refresh").then_some(0.0),
+            set_cookie: status == Some(302),
+            elapsed_ms: status.map(|_| 12),
+            error: status
+                .is_none()
+                .then(|| "timed out after 2.0 s".to_string()),
+        };
+        let mut finding = finding(Severity::Warning, None);
+        finding.chain = Some(vec![
+            hop("https://bit.ly/x", Some(301), "http"),
+            hop("https://s.click.aliexpress.com/e/_A", Some(302), "http"),
+            hop("https://go.example/", Some(200), "meta-refresh"),
+            hop("https://slow.example/", None, "javascript"),
+        ]);
+        let report = Report::new(vec![scanned("a.html")], vec![finding]);
+        let text = rendered(&report, false);
+        assert!(
+            text.contains(
+                "   = chain:\n     301 https://bit.ly/x  (12 ms)\n     302 https://s.click.aliexpress.com/e/_A  (12 ms, sets a cookie)\n     200 https://go.example/  (meta-refresh after 0 s, 12 ms)\n     --- https://slow.example/  (javascript, timed out after 2.0 s)\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn no_findings_says_so() {
         let report = Report::new(vec![scanned("a.md"), scanned("b.md")], Vec::new());
         assert_eq!(rendered(&report, false), "No findings in 2 targets.\n");
