@@ -60,6 +60,9 @@ pub struct Config {
     /// Limits for following links and fetching pages (`[follow]`).
     #[serde(default)]
     pub follow: FollowConfig,
+    /// Crawl settings of `audit` (`[audit]`).
+    #[serde(default)]
+    pub audit: AuditConfig,
     /// The file this was read from (not a key of the file).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -93,6 +96,24 @@ pub struct FollowConfig {
     pub retries: Option<u32>,
     /// Follow into loopback and private addresses.
     pub allow_private: Option<bool>,
+}
+
+/// The `[audit]` table: defaults for `audit`'s flags (the flags win).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Most pages visited.
+    pub max_pages: Option<usize>,
+    /// Most links followed from the start page.
+    pub max_depth: Option<u32>,
+    /// Only URLs matching one of these patterns.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// No URL matching one of these patterns.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Do not read or obey robots.txt.
+    pub ignore_robots: Option<bool>,
 }
 
 /// A config file could not be read, or is invalid.

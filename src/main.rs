@@ -138,12 +138,12 @@ struct AuditArgs {
     /// The site's start page (http or https)
     #[arg(value_name = "URL")]
     url: String,
-    /// Most pages visited
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    max_pages: usize,
-    /// Most links followed from the start page
-    #[arg(long, value_name = "N", default_value_t = 50)]
-    max_depth: u32,
+    /// Most pages visited [default: 10000]
+    #[arg(long, value_name = "N")]
+    max_pages: Option<usize>,
+    /// Most links followed from the start page [default: 50]
+    #[arg(long, value_name = "N")]
+    max_depth: Option<u32>,
     /// Only visit URLs matching PATTERN (a glob on the path such as /blog/**, or re:REGEX)
     #[arg(long, value_name = "PATTERN")]
     include: Vec<String>,
@@ -369,14 +369,22 @@ fn audit(common: &CommonArgs, config: &Config, args: AuditArgs) -> anyhow::Resul
     };
     let format = output_format(common);
     let mut out = Output::open(common)?;
+    let table = &config.audit;
+    let defaults = AuditOptions::default();
     let options = AuditOptions {
-        max_pages: args.max_pages,
-        max_depth: args.max_depth,
-        include: args.include,
-        exclude: args.exclude,
-        ignore_robots: args.ignore_robots,
+        max_pages: args
+            .max_pages
+            .or(table.max_pages)
+            .unwrap_or(defaults.max_pages),
+        max_depth: args
+            .max_depth
+            .or(table.max_depth)
+            .unwrap_or(defaults.max_depth),
+        include: [table.include.clone(), args.include].concat(),
+        exclude: [table.exclude.clone(), args.exclude].concat(),
+        ignore_robots: args.ignore_robots || table.ignore_robots.unwrap_or(false),
         concurrency: follower.fetcher().options().concurrency,
-        ..AuditOptions::default()
+        ..defaults
     };
     let setup = ScanSetup {
         library: library.clone(),

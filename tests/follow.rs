@@ -524,3 +524,34 @@ fn scan_follow_follows_each_distinct_link_once_and_attaches_findings_to_each_pag
     // Two pages hold the link; it was followed once.
     assert_eq!(server.hits("/e/_DmGone"), 1);
 }
+
+#[test]
+fn the_follow_table_of_the_config_sets_limits_and_bad_values_are_refused() {
+    let server = TestServer::start(|path| {
+        let number: u32 = path.trim_start_matches("/hop").parse().unwrap_or(99);
+        Reply::redirect(302, &format!("/hop{}", number + 1))
+    });
+    let folder = tempfile::tempdir().expect("temp dir");
+    let config = folder.path().join("promoscan.toml");
+    std::fs::write(&config, "[follow]\nmax_hops = 3\n").expect("write config");
+    let config_arg = config.to_string_lossy().to_string();
+    let start = server.url("/hop0");
+    let report = report(&["follow", "--config", &config_arg, &start]);
+    assert!(rules_of(&report).contains(&"redirect-chain/too-many-hops".to_string()));
+    assert_eq!(statuses(target(&report, &start)).len(), 4);
+
+    std::fs::write(&config, "[follow]\ntimeout = -1\n").expect("write config");
+    let output = promoscan()
+        .args(["follow", "--config", &config_arg, &start])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("timeout"));
+    std::fs::write(&config, "[follow]\nmax_hop = 3\n").expect("write config");
+    let output = promoscan()
+        .args(["follow", "--config", &config_arg, &start])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("max_hop"));
+}
