@@ -555,3 +555,51 @@ fn the_follow_table_of_the_config_sets_limits_and_bad_values_are_refused() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("max_hop"));
 }
+
+#[test]
+fn busy_answers_are_retried_after_retry_after() {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = calls.clone();
+    let server = TestServer::start(move |path| match path {
+        "/busy" => {
+            if counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                Reply::with(503, &[("Retry-After", "1")], b"busy".to_vec())
+            } else {
+                Reply::html("<p>ok now</p>")
+            }
+        }
+        "/always-busy" => Reply::with(429, &[("Retry-After", "1")], Vec::new()),
+        _ => Reply::status(404),
+    });
+    let start = server.url("/busy");
+    let started = Instant::now();
+    let report = report(&["follow", &start]);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not waited for"
+    );
+    assert_eq!(statuses(target(&report, &start)), [Some(200)]);
+    assert_eq!(server.hits("/busy"), 2);
+
+    // Retries run out: the last answer stands (429 is "blocked", not dead).
+    let always = server.url("/always-busy");
+    let report = crate::report(&["follow", "--retries", "1", &always]);
+    assert_eq!(server.hits("/always-busy"), 2);
+    assert!(rules_of(&report).contains(&"redirect-chain/blocked".to_string()));
+}
+
+#[test]
+fn requests_to_one_host_respect_the_per_host_limit() {
+    let server = TestServer::start(|_| {
+        Reply::Delayed(
+            Duration::from_millis(300),
+            Box::new(Reply::html("<p>slow page</p>")),
+        )
+    });
+    let urls: Vec<String> = (0..6).map(|n| server.url(&format!("/page{n}"))).collect();
+    let mut args = vec!["follow", "--per-host", "2", "--host-rate", "1000"];
+    args.extend(urls.iter().map(String::as_str));
+    let report = report(&args);
+    assert_eq!(report["targets"].as_array().map(Vec::len), Some(6));
+    assert_eq!(server.most_in_flight(), 2);
+}

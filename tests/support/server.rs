@@ -99,6 +99,14 @@ pub struct TestServer {
     address: SocketAddr,
     hits: Arc<Mutex<HashMap<String, usize>>>,
     stop: Arc<AtomicBool>,
+    load: Arc<Mutex<Load>>,
+}
+
+/// Requests being answered at once: now, and the most seen.
+#[derive(Debug, Default)]
+struct Load {
+    now: usize,
+    most: usize,
 }
 
 impl TestServer {
@@ -108,10 +116,12 @@ impl TestServer {
         let address = listener.local_addr().expect("local address");
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
+        let load: Arc<Mutex<Load>> = Arc::default();
         let handler: Handler = Arc::new(handler);
         {
             let hits = hits.clone();
             let stop = stop.clone();
+            let load = load.clone();
             thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -121,7 +131,8 @@ impl TestServer {
                     let handler = handler.clone();
                     let hits = hits.clone();
                     let stop = stop.clone();
-                    thread::spawn(move || serve(stream, &handler, &hits, &stop));
+                    let load = load.clone();
+                    thread::spawn(move || serve(stream, &handler, &hits, &stop, &load));
                 }
             });
         }
@@ -129,6 +140,7 @@ impl TestServer {
             address,
             hits,
             stop,
+            load,
         }
     }
 
@@ -148,6 +160,11 @@ impl TestServer {
             .lock()
             .map(|hits| hits.get(path).copied().unwrap_or(0))
             .unwrap_or(0)
+    }
+
+    /// The most requests that were being answered at the same time.
+    pub fn most_in_flight(&self) -> usize {
+        self.load.lock().map(|load| load.most).unwrap_or(0)
     }
 
     /// Every path requested, with its count.
@@ -173,6 +190,7 @@ fn serve(
     handler: &Handler,
     hits: &Mutex<HashMap<String, usize>>,
     stop: &AtomicBool,
+    load: &Mutex<Load>,
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut buffer = Vec::new();
@@ -186,7 +204,14 @@ fn serve(
         if let Ok(mut hits) = hits.lock() {
             *hits.entry(path.clone()).or_default() += 1;
         }
+        if let Ok(mut load) = load.lock() {
+            load.now += 1;
+            load.most = load.most.max(load.now);
+        }
         let keep_open = answer(&mut stream, handler(&path), stop);
+        if let Ok(mut load) = load.lock() {
+            load.now -= 1;
+        }
         if !keep_open {
             let _ = stream.shutdown(Shutdown::Both);
             return;
