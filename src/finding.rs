@@ -133,6 +133,21 @@ pub struct Hop {
     pub error: Option<String>,
 }
 
+impl Hop {
+    /// A hop about to be requested: no status, cookie, time or error yet.
+    pub fn requested(url: String, via: &str, delay: Option<f64>) -> Hop {
+        Hop {
+            url,
+            status: None,
+            via: via.to_string(),
+            delay,
+            set_cookie: false,
+            elapsed_ms: None,
+            error: None,
+        }
+    }
+}
+
 /// One problem found in one target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

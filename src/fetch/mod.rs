@@ -288,10 +288,7 @@ impl Fetcher {
                         let room = self.options.body_cap - body.len();
                         if bytes.len() > room {
                             body.extend_from_slice(&bytes[..room]);
-                            truncated = Some(format!(
-                                "the body is larger than the {} byte cap; the rest was not read",
-                                self.options.body_cap
-                            ));
+                            truncated = Some(over_cap_note(self.options.body_cap));
                             break;
                         }
                         body.extend_from_slice(&bytes);
@@ -324,6 +321,11 @@ impl Fetcher {
                 .and_then(|value| parse_retry_after(&value)),
         })
     }
+}
+
+/// The note on a body cut at the cap of `cap` bytes.
+pub fn over_cap_note(cap: usize) -> String {
+    format!("the body is larger than the {cap} byte cap; the rest was not read")
 }
 
 /// 429 Too Many Requests and the 5xx answers that say "try later".

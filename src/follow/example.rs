@@ -46,15 +46,7 @@ pub fn parse_chain(entries: &[String]) -> Result<Chain, String> {
             end = Some(ChainEnd::Loop(url.to_string()));
             continue;
         }
-        let mut hop = Hop {
-            url: url.to_string(),
-            status: None,
-            via: via.name().to_string(),
-            delay,
-            set_cookie: false,
-            elapsed_ms: None,
-            error: None,
-        };
+        let mut hop = Hop::requested(url.to_string(), via.name(), delay);
         match status {
             "unreachable" => end = Some(ChainEnd::Unreachable("unreachable".into())),
             "refused" => end = Some(ChainEnd::Refused(format!("{url} is refused"))),

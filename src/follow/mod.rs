@@ -136,8 +136,7 @@ impl FetchedPage {
 /// A page as the fetcher would give it with a body cap of `cap` bytes (for rule
 /// examples and tests of the truncation note).
 pub fn fetched_page(url: Url, body: &[u8], cap: usize) -> FetchedPage {
-    let truncated = (body.len() > cap)
-        .then(|| format!("the body is larger than the {cap} byte cap; the rest was not read"));
+    let truncated = (body.len() > cap).then(|| crate::fetch::over_cap_note(cap));
     let decoded = input::decode_http(&body[..body.len().min(cap)], None);
     FetchedPage {
         url,
@@ -339,15 +338,7 @@ impl Tracer {
                     self.options.chain_timeout.as_secs_f64()
                 ));
             }
-            let mut hop = Hop {
-                url: current.to_string(),
-                status: None,
-                via: via.name().to_string(),
-                delay,
-                set_cookie: false,
-                elapsed_ms: None,
-                error: None,
-            };
+            let mut hop = Hop::requested(current.to_string(), via.name(), delay);
             let response = match self.fetcher.get(&current, deadline, BodyWanted::Html).await {
                 Ok(response) => response,
                 Err(error) => {
