@@ -603,3 +603,41 @@ fn requests_to_one_host_respect_the_per_host_limit() {
     assert_eq!(report["targets"].as_array().map(Vec::len), Some(6));
     assert_eq!(server.most_in_flight(), 2);
 }
+
+#[test]
+fn a_scanned_page_that_redirects_to_an_affiliate_link_is_a_forced_redirect() {
+    let port = Arc::new(OnceLock::<u16>::new());
+    let own_port = port.clone();
+    let server = TestServer::start(move |path| {
+        let port = own_port.get().copied().unwrap_or(0);
+        match path {
+            "/review" => Reply::redirect(
+                302,
+                &format!("http://s.click.aliexpress.com:{port}/e/_DmForce"),
+            ),
+            "/e/_DmForce" => Reply::html("<p>AliExpress</p>"),
+            _ => Reply::status(404),
+        }
+    });
+    port.set(server.port()).expect("set once");
+    let page = server.url("/review");
+    let mut args = vec!["scan".to_string(), page.clone()];
+    args.extend(pinned(&["s.click.aliexpress.com"]));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let report = report(&args);
+    let forced: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|finding| finding["rule"] == "forced-redirect/http-redirect")
+        .collect();
+    assert_eq!(forced.len(), 1, "{report}");
+    assert_eq!(forced[0]["severity"], "error");
+    assert_eq!(forced[0]["target"], page);
+    assert!(
+        forced[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("HTTP 302")
+    );
+}
