@@ -186,14 +186,19 @@ impl<'a> Scanner<'a> {
         target: &str,
         page: &FetchedPage,
     ) -> Result<Scanned, (InputProblem, Vec<Finding>)> {
-        let mut outcome = self.scan_decoded(
-            target,
-            SourceFormat::Html,
-            &page.text,
-            page.guessed_encoding.as_deref(),
-            page.text.is_empty(),
-            Some(&page.url),
-        );
+        // A body sent as HTML that is no text (an image, an archive) is refused as the
+        // same bytes in a file are, not scanned as a page of garbage.
+        let mut outcome = match input::check_not_binary(page.text.as_bytes()) {
+            Err(problem) => Err(self.failure(target, problem)),
+            Ok(()) => self.scan_decoded(
+                target,
+                SourceFormat::Html,
+                &page.text,
+                page.guessed_encoding.as_deref(),
+                page.text.is_empty(),
+                Some(&page.url),
+            ),
+        };
         if let Some(reason) = &page.truncated {
             let note = self.rule_finding("scan-error/truncated", target, reason);
             let note = self.apply_policy(note.into_iter().collect());

@@ -129,6 +129,10 @@ pub enum FetchError {
     /// No answer in time.
     #[error("timed out after {0:.1} s")]
     Timeout(f64),
+    /// The caller's deadline came before this request's turn (the run's or the host's
+    /// concurrency limit, or the host's rate): nothing was sent.
+    #[error("no turn to send the request before the deadline")]
+    NoTurn,
     /// DNS failure, refused or reset connection, TLS failure.
     #[error("cannot connect: {0}")]
     Connect(String),
@@ -245,13 +249,13 @@ impl Fetcher {
         let timed_out = || FetchError::Timeout(started.elapsed().as_secs_f64());
         let _slot = tokio::time::timeout_at(deadline, self.in_flight.acquire())
             .await
-            .map_err(|_| timed_out())?
-            .map_err(|_| timed_out())?;
+            .map_err(|_| FetchError::NoTurn)?
+            .map_err(|_| FetchError::NoTurn)?;
         let _host_slot = self
             .hosts
             .acquire(host, deadline)
             .await
-            .ok_or_else(timed_out)?;
+            .ok_or(FetchError::NoTurn)?;
         let sent = Instant::now();
         let budget = self
             .options

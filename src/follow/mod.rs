@@ -174,6 +174,8 @@ struct Tracer {
     library: Arc<Library>,
     options: FollowOptions,
     cache: Mutex<HashMap<String, CacheSlot>>,
+    /// Pages being decoded and parsed at once (one per core).
+    parsing: tokio::sync::Semaphore,
 }
 
 /// The follower could not start (runtime or HTTP client set-up).
@@ -206,6 +208,9 @@ impl Follower {
                 library,
                 options,
                 cache: Mutex::new(HashMap::new()),
+                parsing: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, usize::from),
+                ),
             }),
         })
     }
@@ -333,20 +338,31 @@ impl Tracer {
                 break ChainEnd::TooManyHops(self.options.max_hops);
             }
             if Instant::now() >= deadline {
-                break ChainEnd::TimedOut(format!(
-                    "the chain took longer than {} s",
-                    self.options.chain_timeout.as_secs_f64()
-                ));
+                break ChainEnd::TimedOut(chain_time_out(&self.options));
             }
             let mut hop = Hop::requested(current.to_string(), via.name(), delay);
             let response = match self.fetcher.get(&current, deadline, BodyWanted::Html).await {
                 Ok(response) => response,
+                Err(error)
+                    if matches!(error, FetchError::NoTurn)
+                        || (matches!(error, FetchError::Timeout(_))
+                            && Instant::now() >= deadline) =>
+                {
+                    // The chain's own limit ran out before this request's turn, or cut it
+                    // short: say so, not this request's few seconds.
+                    let reason = chain_time_out(&self.options);
+                    hop.error = Some(reason.clone());
+                    hops.push(hop);
+                    break ChainEnd::TimedOut(reason);
+                }
                 Err(error) => {
                     hop.error = Some(error.to_string());
                     hops.push(hop);
                     break match error {
                         FetchError::Refused(refused) => ChainEnd::Refused(refused.to_string()),
-                        FetchError::Timeout(_) => ChainEnd::TimedOut(error.to_string()),
+                        FetchError::Timeout(_) | FetchError::NoTurn => {
+                            ChainEnd::TimedOut(error.to_string())
+                        }
                         FetchError::UnsupportedScheme(_) => ChainEnd::NotHttp(current.to_string()),
                         FetchError::Connect(_) | FetchError::Protocol(_) => {
                             ChainEnd::Unreachable(error.to_string())
@@ -359,7 +375,26 @@ impl Tracer {
             hop.elapsed_ms = Some(u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX));
             hop.error = response.truncated.clone();
             hops.push(hop);
-            match next_hop(&response, &self.library) {
+            // Decoding and parsing a page is CPU work of up to seconds (a body at the
+            // cap): off the async workers, so other chains' timers keep running.
+            // At most one page per core at once, so memory stays a few pages' worth.
+            let library = self.library.clone();
+            let next = match is_page(&response) {
+                false => Ok(next_hop(&response, &library)),
+                true => match self.parsing.acquire().await {
+                    Ok(_permit) => {
+                        tokio::task::spawn_blocking(move || next_hop(&response, &library)).await
+                    }
+                    Err(_) => Ok(next_hop(&response, &library)),
+                },
+            };
+            let next = next.unwrap_or_else(|_| {
+                Next::Stop(
+                    ChainEnd::Unreachable("internal error while reading the page".into()),
+                    None,
+                )
+            });
+            match next {
                 Next::Redirect(next, next_via, next_delay) => {
                     current = next;
                     via = next_via;
@@ -370,6 +405,18 @@ impl Tracer {
                         page = fetched;
                     }
                     break end;
+                }
+                Next::Unsearched(fetched, reason) => {
+                    if let Some(last) = hops.last_mut() {
+                        last.error = Some(match last.error.take() {
+                            Some(truncated) => format!("{truncated}; {reason}"),
+                            None => reason,
+                        });
+                    }
+                    if keep_page {
+                        page = Some(fetched);
+                    }
+                    break ChainEnd::Arrived;
                 }
             }
         };
@@ -382,12 +429,23 @@ impl Tracer {
     }
 }
 
+/// Why a chain stopped at its time limit.
+fn chain_time_out(options: &FollowOptions) -> String {
+    format!(
+        "the chain took longer than {} s",
+        options.chain_timeout.as_secs_f64()
+    )
+}
+
 /// What comes after a response.
 enum Next {
     /// Another hop.
     Redirect(Url, Via, Option<f64>),
     /// The chain stops (with the page, when it was HTML).
     Stop(ChainEnd, Option<FetchedPage>),
+    /// The chain stops at an HTML page that was not searched for client-side hops
+    /// (the reason is noted on the hop).
+    Unsearched(FetchedPage, String),
 }
 
 fn next_hop(response: &Response, library: &Library) -> Next {
@@ -413,10 +471,20 @@ fn next_hop(response: &Response, library: &Library) -> Next {
     if status >= 400 {
         return Next::Stop(ChainEnd::HttpError(status), None);
     }
-    if !(200..300).contains(&status) || !response.is_html() || response.body.is_empty() {
+    if !is_page(response) {
         return Next::Stop(ChainEnd::Arrived, None);
     }
     let fetched = FetchedPage::decode(response);
+    // The HTML parser takes minutes over 100,000 nested elements, and no deadline can
+    // stop it: such a page is not parsed (a scan of it refuses it as too deep).
+    let depth = input::nesting::estimated_depth(&fetched.text);
+    if depth > input::nesting::DEFAULT_MAX_DEPTH {
+        let reason = format!(
+            "the page nests elements {depth} levels deep (limit {}); not searched for client-side hops",
+            input::nesting::DEFAULT_MAX_DEPTH
+        );
+        return Next::Unsearched(fetched, reason);
+    }
     let page = Page::from_html(&fetched.text, Some(response.url.clone()));
     let client_side = client_side_hop(&page, library, &response.url);
     match client_side {
@@ -426,6 +494,11 @@ fn next_hop(response: &Response, library: &Library) -> Next {
         Some((next, _, _)) => Next::Stop(ChainEnd::NotHttp(next.to_string()), Some(fetched)),
         None => Next::Stop(ChainEnd::Arrived, Some(fetched)),
     }
+}
+
+/// True for a successful HTML answer with a body: a page to read for client-side hops.
+fn is_page(response: &Response) -> bool {
+    (200..300).contains(&response.status) && response.is_html() && !response.body.is_empty()
 }
 
 /// The page's own navigation, if it has one: a script changing `location` outside a

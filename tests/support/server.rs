@@ -1,8 +1,8 @@
 //! A real HTTP/1.1 server on 127.0.0.1 for tests, started inside the test process: each
 //! request is answered by a handler from its path, with a [`Reply`] that may be a
-//! normal response or a deliberately broken one (slow, dripping, endless, reset,
-//! malformed). It counts requests per path. Nothing here mocks the client: the real
-//! binary or library connects over loopback.
+//! normal response or a deliberately broken one (slow, slow headers, dripping,
+//! endless, reset, malformed, a wrong Content-Length). It counts requests per path.
+//! Nothing here mocks the client: the real binary or library connects over loopback.
 
 #![allow(dead_code)]
 
@@ -48,6 +48,27 @@ pub enum Reply {
     },
     /// Close the connection without answering (a reset).
     Reset,
+    /// The reply's status line and headers trickled one byte per interval (a server
+    /// that never finishes its headers in time), then the rest of the reply.
+    SlowHeaders {
+        /// Time between two header bytes.
+        interval: Duration,
+        /// The reply whose head is trickled.
+        reply: Box<Reply>,
+    },
+    /// A response whose Content-Length is not the body's length: `announced` bytes
+    /// promised, `body` sent, then the connection is held open for `hold` (a longer
+    /// announcement leaves the client waiting) and closed, or kept for the next
+    /// request when `hold` is zero (a shorter announcement leaves the rest of the body
+    /// in the connection, where the next response should be).
+    WrongLength {
+        /// Content-Length announced.
+        announced: usize,
+        /// Body bytes sent.
+        body: Vec<u8>,
+        /// How long to keep the connection open after the body (zero: serve on).
+        hold: Duration,
+    },
 }
 
 impl Reply {
@@ -251,18 +272,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// Writes a reply; returns true when the connection may serve another request.
 fn answer(stream: &mut TcpStream, reply: Reply, stop: &AtomicBool) -> bool {
     match reply {
-        Reply::Response {
-            status,
-            headers,
-            body,
-        } => {
-            let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-            for (name, value) in &headers {
-                head.push_str(&format!("{name}: {value}\r\n"));
-            }
-            head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-            stream.write_all(head.as_bytes()).is_ok() && stream.write_all(&body).is_ok()
-        }
+        reply @ Reply::Response { .. } => stream.write_all(&reply_bytes(reply)).is_ok(),
         Reply::Raw(bytes) => {
             let _ = stream.write_all(&bytes);
             false
@@ -311,6 +321,56 @@ fn answer(stream: &mut TcpStream, reply: Reply, stop: &AtomicBool) -> bool {
             false
         }
         Reply::Reset => false,
+        Reply::SlowHeaders { interval, reply } => {
+            let bytes = reply_bytes(*reply);
+            let head_end = find(&bytes, b"\r\n\r\n").map_or(bytes.len(), |end| end + 4);
+            for byte in &bytes[..head_end] {
+                if stop.load(Ordering::SeqCst) || stream.write_all(&[*byte]).is_err() {
+                    return false;
+                }
+                thread::sleep(interval);
+            }
+            let _ = stream.write_all(&bytes[head_end..]);
+            false
+        }
+        Reply::WrongLength {
+            announced,
+            body,
+            hold,
+        } => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {announced}\r\n\r\n"
+            );
+            if stream.write_all(head.as_bytes()).is_err() || stream.write_all(&body).is_err() {
+                return false;
+            }
+            if hold.is_zero() {
+                return true;
+            }
+            sleep_unless_stopped(hold, stop);
+            false
+        }
+    }
+}
+
+/// The bytes of a plain reply (`Response` or `Raw`); other replies have none.
+fn reply_bytes(reply: Reply) -> Vec<u8> {
+    match reply {
+        Reply::Response {
+            status,
+            headers,
+            body,
+        } => {
+            let mut bytes = format!("HTTP/1.1 {status} {}\r\n", reason(status)).into_bytes();
+            for (name, value) in &headers {
+                bytes.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+            }
+            bytes.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+            bytes.extend_from_slice(&body);
+            bytes
+        }
+        Reply::Raw(bytes) => bytes,
+        _ => Vec::new(),
     }
 }
 
