@@ -125,6 +125,18 @@ impl<'a> Scanner<'a> {
         let context = Context::new(&page, self.library, target, source);
         let mut findings = context.detect_all();
         findings.retain(|finding| !suppressions.suppresses(finding));
+        // A line is always one of the source's. Rendered Markdown can run ahead of its
+        // source on broken raw HTML (an attribute left open swallows the lines after
+        // it); such a place is reported at the source's last line.
+        let last_line = u32::try_from(source.matches('\n').count() + 1).unwrap_or(u32::MAX);
+        for finding in &mut findings {
+            if let Some(location) = &mut finding.location
+                && location.line > last_line
+            {
+                location.line = last_line;
+                location.column = 1;
+            }
+        }
         let links = if self.options.collect_links {
             links_to_follow(&context)
         } else {
@@ -407,4 +419,28 @@ fn as_html(format: SourceFormat, text: &str) -> std::borrow::Cow<'_, str> {
 /// The format of a file: by extension, HTML for anything else named directly.
 fn format_of(path: &Path) -> SourceFormat {
     SourceFormat::from_path(path).unwrap_or(SourceFormat::Html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_with_an_unclosed_html_attribute_reports_lines_of_the_source() {
+        // Found by the scan_markdown fuzz target: findings past the last line.
+        let source =
+            include_bytes!("../fuzz/corpus/scan_markdown/regression-unclosed-attribute.md");
+        let library = Library::load(&[]).expect("the built-in library loads");
+        let scanner = Scanner::new(&library, Policy::default(), ScanOptions::default());
+        let findings = scanner
+            .scan_bytes("post.md", SourceFormat::Markdown, source)
+            .expect("scanned");
+        assert!(!findings.is_empty());
+        let newlines = source.iter().filter(|&&byte| byte == b'\n').count();
+        let lines = u32::try_from(newlines + 1).expect("few lines");
+        for finding in findings {
+            let line = finding.location.map(|location| location.line).unwrap_or(1);
+            assert!((1..=lines).contains(&line), "{finding:?}");
+        }
+    }
 }
