@@ -17,6 +17,11 @@
 //! size, `PROMOSCAN_BENCH_ROUNDS=N` the rounds. `cargo test --bench scan` (what CI runs)
 //! and `cargo bench --bench scan -- --test` are the smoke mode: 4 pages, one round, no
 //! figures worth reading.
+//! `PROMOSCAN_BENCH_STEP=scan-html` (or `parse-html`, `scan-md`, `parse-md`, `startup`)
+//! runs that one step only (after one unmeasured warm-up pass, which fills the regex
+//! caches), for a profiler or an instruction counter: `valgrind --tool=callgrind
+//! --toggle-collect=scan::measured_step target/release/deps/scan-* --bench` counts the
+//! step's instructions in steady state and nothing else (docs/benchmarks.md).
 //! A hand-written harness rather than criterion or divan: neither prints ratios between
 //! benchmarks of one run, which is what the targets are stated in.
 
@@ -45,6 +50,22 @@ fn main() {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
 
     let articles = corpus::generate(corpus::DEFAULT_SEED, pages);
+    if let Ok(step) = std::env::var("PROMOSCAN_BENCH_STEP") {
+        let library = Library::load(&[]).expect("built-in library loads");
+        let scanner = Scanner::new(&library, Policy::default(), ScanOptions::default());
+        let mut samples = Vec::new();
+        let mut findings = run_step(&step, &scanner, &articles);
+        for _ in 0..rounds {
+            samples.push(timed(|| {
+                findings = measured_step(&step, &scanner, &articles)
+            }));
+        }
+        println!(
+            "{step}: {pages} pages, {} (median of {rounds}), {findings} findings",
+            ms(median(&samples))
+        );
+        return;
+    }
     let html_bytes: usize = articles.iter().map(|a| a.html.len()).sum();
     let md_bytes: usize = articles.iter().map(|a| a.markdown.len()).sum();
     let links: usize = articles.iter().map(|a| a.html.matches("<a ").count()).sum();
@@ -189,6 +210,50 @@ fn main() {
         ratio(claims_large, claims_small),
         (builtin_count + 1_000) as f64 / builtin_count as f64,
     );
+}
+
+/// [`run_step`] under another name, not inlined, so that a profiler can count the
+/// measured rounds apart from the warm-up pass.
+#[inline(never)]
+fn measured_step(step: &str, scanner: &Scanner<'_>, articles: &[corpus::Article]) -> usize {
+    run_step(step, scanner, articles)
+}
+
+/// One step of the benchmark alone (`PROMOSCAN_BENCH_STEP`); returns the findings count
+/// of a scan step.
+#[inline(never)]
+fn run_step(step: &str, scanner: &Scanner<'_>, articles: &[corpus::Article]) -> usize {
+    let mut findings = 0;
+    match step {
+        "parse-html" => {
+            for article in articles {
+                std::hint::black_box(Document::parse(&article.html));
+            }
+        }
+        "scan-html" => {
+            for article in articles {
+                findings += scan(scanner, SourceFormat::Html, &article.html);
+            }
+        }
+        "parse-md" => {
+            for article in articles {
+                let html = promoscan::input::markdown::to_html(&article.markdown);
+                std::hint::black_box(Document::parse(&html));
+            }
+        }
+        "scan-md" => {
+            for article in articles {
+                findings += scan(scanner, SourceFormat::Markdown, &article.markdown);
+            }
+        }
+        "startup" => {
+            std::hint::black_box(Library::load(&[]).expect("built-in library loads"));
+        }
+        other => panic!(
+            "unknown PROMOSCAN_BENCH_STEP {other:?}: parse-html, scan-html, parse-md, scan-md or startup"
+        ),
+    }
+    findings
 }
 
 /// Scans one source, returning how many findings it gave.

@@ -161,20 +161,15 @@ fn flatten(root: &ArenaNode<'_>, parent: Option<NodeId>, nodes: &mut Vec<Node>) 
         let kind = match &node.data {
             ArenaData::Document => NodeKind::Document,
             ArenaData::Element { name, attrs, .. } => NodeKind::Element {
-                name: name.local.to_ascii_lowercase().to_string(),
+                name: lower_case(&name.local),
                 attrs: attrs
                     .borrow()
                     .iter()
-                    .map(|attr| {
-                        (
-                            attr.name.local.to_ascii_lowercase().to_string(),
-                            attr.value.to_string(),
-                        )
-                    })
+                    .map(|attr| (lower_case(&attr.name.local), String::from(&*attr.value)))
                     .collect(),
             },
-            ArenaData::Text(text) => NodeKind::Text(text.borrow().to_string()),
-            ArenaData::Comment(text) => NodeKind::Comment(text.to_string()),
+            ArenaData::Text(text) => NodeKind::Text(String::from(&**text.borrow())),
+            ArenaData::Comment(text) => NodeKind::Comment(String::from(&**text)),
             ArenaData::Other => continue,
         };
         let id = nodes.len();
@@ -196,6 +191,17 @@ fn flatten(root: &ArenaNode<'_>, parent: Option<NodeId>, nodes: &mut Vec<Node>) 
         for child in children.into_iter().rev() {
             stack.push((child, Some(id)));
         }
+    }
+}
+
+/// A tag or attribute name in lower case. The tokenizer already lower-cases HTML names;
+/// SVG and MathML ones (`foreignObject`, `viewBox`) keep their case and are lowered here.
+/// A plain copy, not `to_string()` (which goes through the formatting machinery).
+fn lower_case(name: &str) -> String {
+    if name.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        name.to_ascii_lowercase()
+    } else {
+        String::from(name)
     }
 }
 

@@ -103,29 +103,62 @@ impl TextBlockBuilder {
     }
 
     /// Appends a raw run of characters that starts on source line `line`.
+    ///
+    /// Runs of ASCII without whitespace (nothing in them to normalise) are copied whole;
+    /// other characters go one at a time. Both paths give the same text and line marks as
+    /// a character-by-character walk (a test checks it).
     pub fn push(&mut self, raw: &str, line: u32) {
         let mut line = line;
         let mut marked_line = self.line_marks.last().map(|(_, line)| *line);
-        for character in raw.chars() {
-            if character == '\n' {
-                line = line.saturating_add(1);
-            }
-            if character.is_whitespace() {
+        let bytes = raw.as_bytes();
+        let mut position = 0;
+        while position < bytes.len() {
+            let byte = bytes[position];
+            if is_ascii_whitespace(byte) {
+                if byte == b'\n' {
+                    line = line.saturating_add(1);
+                }
                 self.pending_space = true;
-                continue;
+                position += 1;
+            } else if byte.is_ascii() {
+                let end = bytes[position..]
+                    .iter()
+                    .position(|&b| !b.is_ascii() || is_ascii_whitespace(b))
+                    .map_or(bytes.len(), |length| position + length);
+                // Room for the rest of `raw` (and a space): at most one reallocation per
+                // call, however many words it holds; none for whitespace-only runs.
+                self.text.reserve(bytes.len() - position + 1);
+                self.start_run(line, &mut marked_line);
+                self.text.push_str(&raw[position..end]);
+                position = end;
+            } else {
+                let Some(character) = raw[position..].chars().next() else {
+                    break;
+                };
+                position += character.len_utf8();
+                if character.is_whitespace() {
+                    self.pending_space = true;
+                    continue;
+                }
+                let Some(normalised) = normalise_char(character) else {
+                    continue;
+                };
+                self.start_run(line, &mut marked_line);
+                self.text.push(normalised);
             }
-            let Some(normalised) = normalise_char(character) else {
-                continue;
-            };
-            if self.pending_space && !self.text.is_empty() {
-                self.text.push(' ');
-            }
-            self.pending_space = false;
-            if marked_line != Some(line) {
-                self.line_marks.push((self.text.len(), line));
-                marked_line = Some(line);
-            }
-            self.text.push(normalised);
+        }
+    }
+
+    /// Before appending visible characters from source line `line`: the pending space,
+    /// and a line mark when the line changed.
+    fn start_run(&mut self, line: u32, marked_line: &mut Option<u32>) {
+        if self.pending_space && !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.pending_space = false;
+        if *marked_line != Some(line) {
+            self.line_marks.push((self.text.len(), line));
+            *marked_line = Some(line);
         }
     }
 
@@ -146,6 +179,12 @@ impl TextBlockBuilder {
             line_marks: self.line_marks,
         })
     }
+}
+
+/// The ASCII characters `char::is_whitespace` accepts (tab, line feed, vertical tab, form
+/// feed, carriage return, space; `u8::is_ascii_whitespace` leaves out vertical tab).
+fn is_ascii_whitespace(byte: u8) -> bool {
+    matches!(byte, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
 
 /// Normalises one non-whitespace character: typographic quotes become plain quotes,
@@ -235,6 +274,69 @@ mod tests {
         assert_eq!(block.line_at(0), 10);
         assert_eq!(block.line_at(5), 11);
         assert_eq!(block.line_at(14), 12);
+    }
+
+    /// The character-by-character normalisation `push` must agree with.
+    fn push_per_character(builder: &mut TextBlockBuilder, raw: &str, line: u32) {
+        let mut line = line;
+        let mut marked_line = builder.line_marks.last().map(|(_, line)| *line);
+        for character in raw.chars() {
+            if character == '\n' {
+                line = line.saturating_add(1);
+            }
+            if character.is_whitespace() {
+                builder.pending_space = true;
+                continue;
+            }
+            let Some(normalised) = normalise_char(character) else {
+                continue;
+            };
+            if builder.pending_space && !builder.text.is_empty() {
+                builder.text.push(' ');
+            }
+            builder.pending_space = false;
+            if marked_line != Some(line) {
+                builder.line_marks.push((builder.text.len(), line));
+                marked_line = Some(line);
+            }
+            builder.text.push(normalised);
+        }
+    }
+
+    #[test]
+    fn ascii_runs_normalise_as_single_characters_do() {
+        let runs: &[&[&str]] = &[
+            &["  Free\n   shipping  ", "\u{a0}today"],
+            &["a\u{0B}b\u{0C}c\rd\te", "\u{2028}f\u{85}g\u{3000}h"],
+            &[
+                "it\u{2019}s \u{201C}fr\u{200B}ee\u{201D}",
+                "\u{AD}\u{FEFF}",
+                "x",
+            ],
+            &[
+                "\n\n",
+                "\u{200B}",
+                "\nword\u{20AC}5 caf\u{e9}\n\n\u{201C}q\u{201D}",
+            ],
+            &["", " ", "\u{1F600}emoji\u{1F600}", "end.\n"],
+            &["line\none\ntwo", "\u{a0}\n", "three"],
+        ];
+        for pushes in runs {
+            let mut fast = TextBlockBuilder::new(TextScope::Text, 0);
+            let mut slow = TextBlockBuilder::new(TextScope::Text, 0);
+            for (index, raw) in pushes.iter().enumerate() {
+                let line = 3 + index as u32 * 2;
+                fast.push(raw, line);
+                push_per_character(&mut slow, raw, line);
+                if index == 1 {
+                    fast.push_space();
+                    slow.push_space();
+                }
+            }
+            assert_eq!(fast.text, slow.text, "{pushes:?}");
+            assert_eq!(fast.line_marks, slow.line_marks, "{pushes:?}");
+            assert_eq!(fast.pending_space, slow.pending_space, "{pushes:?}");
+        }
     }
 
     #[test]
