@@ -30,8 +30,8 @@ pub struct ClaimMatch {
 /// Runs every text rule that applies to the block's scope over the block, sentence by
 /// sentence. At most one match per rule and sentence.
 pub fn find_claims(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
-    let (set, members) = rules.text_rules();
-    if members.is_empty() {
+    let set = rules.text_rules();
+    if set.is_empty() {
         return Vec::new();
     }
     let mut found = Vec::new();
@@ -42,8 +42,7 @@ pub fn find_claims(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
         if !set.is_match(sentence_text) {
             continue;
         }
-        for member in set.matches(sentence_text).iter() {
-            let rule_index = members[member];
+        for rule_index in set.matching_rules(sentence_text) {
             let rule = rules.rule_at(rule_index);
             if !rule.scope.contains(&block.scope) {
                 continue;
@@ -70,7 +69,7 @@ pub fn find_claims(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
             if let Some(severity) = severity {
                 found.push(ClaimMatch {
                     rule_index,
-                    matched: sentence.start + matched.start()..sentence.start + matched.end(),
+                    matched: sentence.start + matched.start..sentence.start + matched.end,
                     sentence: sentence.clone(),
                     severity,
                 });

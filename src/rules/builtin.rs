@@ -1,6 +1,7 @@
 //! The built-in pattern library, embedded in the binary at build time.
 
-use super::{Rule, RuleError, load_str};
+use super::load::{CompileWhen, load_str_compiling};
+use super::{Rule, RuleError};
 
 /// Every rule file of `patterns/`, by its path in the repository.
 pub const FILES: &[(&str, &str)] = &[
@@ -22,11 +23,12 @@ pub const FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The built-in rules, parsed and checked.
+/// The built-in rules, parsed and checked; their regexes are compiled on first use
+/// (`every_builtin_pattern_compiles` compiles them all).
 pub fn rules() -> Result<Vec<Rule>, RuleError> {
     let mut rules = Vec::new();
     for (name, source) in FILES {
-        rules.extend(load_str(name, source)?);
+        rules.extend(load_str_compiling(name, source, CompileWhen::OnFirstUse)?);
     }
     Ok(rules)
 }
@@ -35,6 +37,34 @@ pub fn rules() -> Result<Vec<Rule>, RuleError> {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    /// The built-in library is compiled on first use, so this is where a pattern or
+    /// qualifier that cannot be compiled (the size limit) is caught.
+    #[test]
+    fn every_builtin_pattern_compiles() {
+        let rules = rules().expect("built-in rules load");
+        let mut compiled = 0;
+        for rule in &rules {
+            let patterns = rule
+                .pattern
+                .iter()
+                .chain(rule.unless.as_ref().map(|unless| &unless.pattern));
+            for pattern in patterns {
+                if let Err(error) = pattern.compile() {
+                    panic!(
+                        "{}: {} does not compile: {error}",
+                        rule.id,
+                        pattern.as_str()
+                    );
+                }
+                compiled += 1;
+            }
+        }
+        assert!(
+            compiled > 50,
+            "only {compiled} patterns in the built-in library"
+        );
+    }
 
     /// A rule file added to patterns/ must also be embedded.
     #[test]

@@ -3,16 +3,14 @@
 
 use std::path::Path;
 
-use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 
-use super::{Effect, Example, Examples, RULES_SCHEMA, Rule, RuleOrigin, Unless, Within};
+use super::{
+    Effect, Example, Examples, RULES_SCHEMA, Rule, RuleOrigin, RulePattern, Unless, Within,
+};
 use crate::finding::{CATEGORIES, Confidence, Severity};
 use crate::page::TextScope;
 use crate::position::{line_of_offset, toml_key_at};
-
-/// Largest compiled size allowed for one rule regex (guards against huge patterns).
-const REGEX_SIZE_LIMIT: usize = 2 * 1024 * 1024;
 
 /// A rule file could not be read or is invalid.
 #[derive(Debug, thiserror::Error)]
@@ -96,8 +94,28 @@ fn default_effect() -> Effect {
     Effect::Suppress
 }
 
-/// Parses and checks the rules of one file. `file` names it in errors.
+/// When a rule's regexes are compiled (see [`RulePattern`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CompileWhen {
+    /// At load: a rule file given at run time.
+    Now,
+    /// On first use, unchecked until then: the built-in library, whose tests compile
+    /// every pattern.
+    OnFirstUse,
+}
+
+/// Parses and checks the rules of one file, compiling every pattern. `file` names it in
+/// errors.
 pub fn load_str(file: &str, source: &str) -> Result<Vec<Rule>, RuleError> {
+    load_str_compiling(file, source, CompileWhen::Now)
+}
+
+/// [`load_str`], with the patterns compiled `when` says.
+pub(crate) fn load_str_compiling(
+    file: &str,
+    source: &str,
+    when: CompileWhen,
+) -> Result<Vec<Rule>, RuleError> {
     let raw: RawFile = toml::from_str(source).map_err(|error| toml_error(file, source, &error))?;
     if raw.schema != RULES_SCHEMA {
         return Err(RuleError::invalid(
@@ -109,7 +127,7 @@ pub fn load_str(file: &str, source: &str) -> Result<Vec<Rule>, RuleError> {
     }
     raw.rules
         .into_iter()
-        .map(|rule| compile(file, source, raw.language.as_deref(), rule))
+        .map(|rule| compile(file, source, raw.language.as_deref(), rule, when))
         .collect()
 }
 
@@ -200,6 +218,7 @@ fn compile(
     source: &str,
     language: Option<&str>,
     raw: RawRule,
+    when: CompileWhen,
 ) -> Result<Rule, RuleError> {
     let line = find_id_line(source, &raw.id);
     let fail = |message: String| RuleError::invalid(file, line, Some(&raw.id), message);
@@ -246,7 +265,8 @@ fn compile(
         .pattern
         .as_deref()
         .map(|pattern| {
-            compile_regex(pattern).map_err(|e| fail(format!("invalid regex in pattern: {e}")))
+            checked_pattern(pattern, when)
+                .map_err(|e| fail(format!("invalid regex in pattern: {e}")))
         })
         .transpose()?;
     let unless = match raw.unless {
@@ -256,7 +276,7 @@ fn compile(
                 return Err(fail("'unless' needs a 'pattern'".to_string()));
             }
             Some(Unless {
-                pattern: compile_regex(&unless.pattern)
+                pattern: checked_pattern(&unless.pattern, when)
                     .map_err(|e| fail(format!("invalid regex in unless.pattern: {e}")))?,
                 within: unless.within,
                 effect: unless.effect,
@@ -328,10 +348,12 @@ fn compile(
     })
 }
 
-fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
+/// A pattern compiled (and so checked) now, or left for its first use.
+fn checked_pattern(source: &str, when: CompileWhen) -> Result<RulePattern, String> {
+    match when {
+        CompileWhen::Now => RulePattern::compiled_now(source),
+        CompileWhen::OnFirstUse => Ok(RulePattern::on_first_use(source)),
+    }
 }
 
 /// A TOML or type error as a [`RuleError`]: its line, the rule it is in (the `id` of the

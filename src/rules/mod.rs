@@ -10,7 +10,7 @@ mod load;
 
 use std::collections::HashMap;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex_automata::meta;
 use serde::Deserialize;
 
 use crate::finding::{Confidence, Severity};
@@ -24,6 +24,99 @@ const REGEX_SET_SIZE_LIMIT: usize = 256 * 1024 * 1024;
 /// Cache of the lazy DFA that runs the rule set: large enough that the whole library
 /// does not thrash it (a thrashing cache falls back to a much slower engine).
 const REGEX_SET_DFA_CACHE: usize = 64 * 1024 * 1024;
+
+/// Largest compiled size of one rule's own pattern or qualifier.
+const RULE_PATTERN_SIZE_LIMIT: usize = 2 * 1024 * 1024;
+
+/// A rule's pattern (or qualifier): its source text, compiled when the rule is loaded or
+/// on first use.
+///
+/// Compiling every rule's regex was most of the library's load time (docs/benchmarks.md),
+/// yet a rule's own pattern only runs on a sentence the library's [`RegexSet`] has
+/// already matched, and a qualifier only after its pattern matched: in most runs few
+/// rules ever run. So the built-in library, whose every pattern the test suite compiles,
+/// compiles them on first use; rule files given at run time are compiled at load, so that
+/// a pattern too large to compile is an error naming its file and rule before anything is
+/// scanned. The regex has no literal prefilter, which would only cost build time on
+/// text that is one sentence long. Matching is the same as `regex::Regex`'s:
+/// leftmost-first, UTF-8.
+#[derive(Debug, Clone)]
+pub struct RulePattern {
+    source: String,
+    compiled: std::sync::OnceLock<Result<meta::Regex, String>>,
+}
+
+impl RulePattern {
+    /// A pattern compiled on first use, not checked now: for the built-in library,
+    /// whose patterns its tests compile.
+    pub fn on_first_use(source: &str) -> RulePattern {
+        RulePattern {
+            source: source.to_string(),
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// A pattern compiled now; the error is the regex crate's message (a syntax error
+    /// with its position, or the size limit).
+    pub fn compiled_now(source: &str) -> Result<RulePattern, String> {
+        let pattern = RulePattern::on_first_use(source);
+        pattern.compile().map_err(str::to_string)?;
+        Ok(pattern)
+    }
+
+    /// Compiles the pattern now (once; later calls return the same outcome).
+    pub fn compile(&self) -> Result<&meta::Regex, &str> {
+        self.compiled
+            .get_or_init(|| build_regex(&self.source))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// The pattern as written in the rule file.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The byte range of the leftmost-first match in `haystack`. A pattern that cannot
+    /// be compiled matches nothing; [`RulePattern::compile`] reports why (rule files
+    /// are compiled at load, the built-in library by its tests).
+    pub fn find(&self, haystack: &str) -> Option<std::ops::Range<usize>> {
+        let regex = self.compile().ok()?;
+        regex.find(haystack).map(|found| found.range())
+    }
+
+    /// True when the pattern matches somewhere in `haystack` (never when it cannot be
+    /// compiled, as for [`RulePattern::find`]).
+    pub fn is_match(&self, haystack: &str) -> bool {
+        self.compile().is_ok_and(|regex| regex.is_match(haystack))
+    }
+}
+
+/// Builds one rule regex as `regex::Regex` would, minus the literal prefilter.
+fn build_regex(source: &str) -> Result<meta::Regex, String> {
+    let config = meta::Config::new()
+        .auto_prefilter(false)
+        .nfa_size_limit(Some(RULE_PATTERN_SIZE_LIMIT))
+        .match_kind(regex_automata::MatchKind::LeftmostFirst)
+        .utf8_empty(true);
+    meta::Builder::new()
+        .configure(config)
+        .syntax(regex_automata::util::syntax::Config::new().utf8(true))
+        .build(source)
+        .map_err(|error| describe_build_error(&error))
+}
+
+/// A regex build error in the words `regex::Error` uses: the syntax error with its
+/// position, or the size limit.
+fn describe_build_error(error: &meta::BuildError) -> String {
+    if let Some(limit) = error.size_limit() {
+        format!("Compiled regex exceeds size limit of {limit} bytes.")
+    } else if let Some(syntax_error) = error.syntax_error() {
+        syntax_error.to_string()
+    } else {
+        error.to_string()
+    }
+}
 
 /// The schema name rule files must declare.
 pub const RULES_SCHEMA: &str = "promoscan-rules/v1";
@@ -52,7 +145,7 @@ pub enum Effect {
 #[derive(Debug, Clone)]
 pub struct Unless {
     /// The qualifier's pattern.
-    pub pattern: Regex,
+    pub pattern: RulePattern,
     /// Where it is looked for.
     pub within: Within,
     /// What it does.
@@ -208,7 +301,7 @@ pub struct Rule {
     /// Where a text rule applies.
     pub scope: Vec<TextScope>,
     /// A text rule's pattern; `None` for detector rules.
-    pub pattern: Option<Regex>,
+    pub pattern: Option<RulePattern>,
     /// A text rule's qualifier.
     pub unless: Option<Unless>,
     /// Examples in both directions.
@@ -231,9 +324,41 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     by_id: HashMap<String, usize>,
     /// Every text rule's pattern, matched together in one pass.
-    text_set: RegexSet,
-    /// For each pattern of `text_set`, the index of its rule in `rules`.
-    text_members: Vec<usize>,
+    text_set: TextRuleSet,
+}
+
+/// Every text rule's pattern in one multi-pattern regex (what `regex::RegexSet` is, built
+/// without the literal prefilter), so that a sentence is matched against all of them in
+/// one pass of the lazy DFA.
+#[derive(Debug, Clone)]
+pub struct TextRuleSet {
+    regex: meta::Regex,
+    /// For each pattern of `regex`, the index of its rule in the library.
+    members: Vec<usize>,
+}
+
+impl TextRuleSet {
+    /// True when the library has no text rule.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// True when some text rule matches somewhere in `text`.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text)
+    }
+
+    /// The library index (for [`RuleSet::rule_at`]) of every text rule that matches
+    /// somewhere in `text`, in library order.
+    pub fn matching_rules(&self, text: &str) -> Vec<usize> {
+        let mut matched = regex_automata::PatternSet::new(self.regex.pattern_len());
+        self.regex
+            .which_overlapping_matches(&regex_automata::Input::new(text), &mut matched);
+        matched
+            .iter()
+            .map(|pattern| self.members[pattern.as_usize()])
+            .collect()
+    }
 }
 
 impl RuleSet {
@@ -260,26 +385,39 @@ impl RuleSet {
             .filter(|(_, rule)| rule.pattern.is_some())
             .map(|(index, _)| index)
             .collect();
-        let patterns = text_members
+        let patterns: Vec<&str> = text_members
             .iter()
-            .filter_map(|&index| rules[index].pattern.as_ref().map(Regex::as_str));
-        let text_set = RegexSetBuilder::new(patterns)
-            .size_limit(REGEX_SET_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_SET_DFA_CACHE)
-            .build()
+            .filter_map(|&index| rules[index].pattern.as_ref().map(RulePattern::as_str))
+            .collect();
+        // As `regex::RegexSet` configures it, minus the literal prefilter: a library's
+        // `(?i)` alternations yield too many literals for one to help, and extracting
+        // them was a quarter of the load time.
+        let config = meta::Config::new()
+            .auto_prefilter(false)
+            .match_kind(regex_automata::MatchKind::All)
+            .utf8_empty(true)
+            .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+            .nfa_size_limit(Some(REGEX_SET_SIZE_LIMIT))
+            .hybrid_cache_capacity(REGEX_SET_DFA_CACHE);
+        let regex = meta::Builder::new()
+            .configure(config)
+            .syntax(regex_automata::util::syntax::Config::new().utf8(true))
+            .build_many(&patterns)
             .map_err(|error| {
                 RuleError::invalid(
                     "(rule set)",
                     0,
                     None,
-                    format!("cannot combine patterns: {error}"),
+                    format!("cannot combine patterns: {}", describe_build_error(&error)),
                 )
             })?;
         Ok(RuleSet {
             rules,
             by_id,
-            text_set,
-            text_members,
+            text_set: TextRuleSet {
+                regex,
+                members: text_members,
+            },
         })
     }
 
@@ -307,10 +445,9 @@ impl RuleSet {
         self.by_id.contains_key(name) || self.rules.iter().any(|rule| rule.category == name)
     }
 
-    /// The regex set of every text rule, and for each of its patterns the rule's index
-    /// (for [`RuleSet::rule_at`]).
-    pub fn text_rules(&self) -> (&RegexSet, &[usize]) {
-        (&self.text_set, &self.text_members)
+    /// Every text rule's pattern, matched together.
+    pub fn text_rules(&self) -> &TextRuleSet {
+        &self.text_set
     }
 
     /// The rule at `index` (as given by [`RuleSet::text_rules`]).
