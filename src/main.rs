@@ -20,6 +20,7 @@ use promoscan::harness;
 use promoscan::input::{self, SourceFormat};
 use promoscan::library::Library;
 use promoscan::report::jsonl;
+use promoscan::report::stream::StreamWriter;
 use promoscan::report::{self, Format};
 use promoscan::rules::{self, RuleSet};
 use promoscan::run;
@@ -340,8 +341,44 @@ fn scan(common: &CommonArgs, config: &Config, args: ScanArgs) -> anyhow::Result<
         );
     }
     let scanner = Scanner::new(&library, policy, options);
+    let format = output_format(common);
+    if follower.is_none() && StreamWriter::supports(format) {
+        return scan_streaming(common, config, &scanner, targets, format, out);
+    }
     let report = run::scan(&scanner, targets, follower.as_ref(), args.follow);
     finish_report(common, config, &library, &report, out)
+}
+
+/// A scan without the network, its report written as the targets are done (memory flat
+/// in the number of targets and findings).
+fn scan_streaming(
+    common: &CommonArgs,
+    config: &Config,
+    scanner: &Scanner<'_>,
+    targets: Vec<(input::Target, Option<input::InputProblem>)>,
+    format: Format,
+    mut out: Output,
+) -> anyhow::Result<ExitCode> {
+    let color = out.color && format == Format::Text;
+    let mut writer = StreamWriter::new(format, &mut out.writer, color, targets.len())
+        .with_context(|| "cannot create a temporary file for the report")?;
+    let scanned = run::scan_streaming(scanner, targets, |order, result| {
+        writer.target_done(order, result.record, &result.findings)
+    });
+    let fail_on = common.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
+    let fails = writer.fails(fail_on.threshold());
+    let written = scanned.and_then(|()| writer.finish().map(|_| ()));
+    match written {
+        // A closed pipe still gets the exit code the findings so far call for.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.with_context(|| "cannot write the report")?,
+    }
+    out.finish()?;
+    Ok(if fails {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn follow(common: &CommonArgs, config: &Config, args: FollowArgs) -> anyhow::Result<ExitCode> {

@@ -75,6 +75,52 @@ pub fn scan(
     Report::new(records, findings)
 }
 
+/// How many targets per thread are scanned together before their results are handed
+/// over: enough that every core stays busy, few enough that memory stays flat.
+const STREAM_BATCH_PER_THREAD: usize = 16;
+
+/// Scans targets without the network (files, folders' files, stdin; a URL target is a
+/// failed target, as with `--offline`) and hands each result to `done` as soon as it and
+/// the results before it are ready: in the order of the targets' names (stable for equal
+/// names), each target's findings sorted, with the target's place in the given order.
+/// That is the order of a [`Report`], so a report can be written as the run goes
+/// ([`crate::report::stream`]). Only one batch of results is held at a time. After
+/// Ctrl-C, targets not started are skipped. Stops at the first error `done` returns.
+pub fn scan_streaming(
+    scanner: &Scanner<'_>,
+    targets: Vec<(Target, Option<InputProblem>)>,
+    mut done: impl FnMut(usize, TargetResult) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut pending: Vec<(String, usize, Target, Option<InputProblem>)> = targets
+        .into_iter()
+        .enumerate()
+        .map(|(order, (target, problem))| (target.name(), order, target, problem))
+        .collect();
+    pending.sort_by(|a, b| a.0.cmp(&b.0));
+    let batch_size = STREAM_BATCH_PER_THREAD * rayon::current_num_threads().max(1);
+    let mut pending = pending.into_iter();
+    loop {
+        let batch: Vec<_> = pending.by_ref().take(batch_size).collect();
+        if batch.is_empty() || crate::interrupt::requested() {
+            return Ok(());
+        }
+        let results: Vec<(usize, TargetResult)> = batch
+            .into_par_iter()
+            .filter(|_| !crate::interrupt::requested())
+            .map(|(_, order, target, problem)| {
+                let mut result = scanner.scan_target(&target, problem);
+                result
+                    .findings
+                    .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+                (order, result)
+            })
+            .collect();
+        for (order, result) in results {
+            done(order, result)?;
+        }
+    }
+}
+
 /// Fetches each URL target (the user named it, so its origin is allowed), records its
 /// chain and scans its final page.
 fn scan_urls(

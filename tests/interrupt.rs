@@ -1,5 +1,5 @@
-//! Ctrl-C (SIGINT) during `follow` and `audit`: the run ends quickly, writes every
-//! result already obtained (JSONL stays valid) and exits with 130.
+//! Ctrl-C (SIGINT) during `scan`, `follow` and `audit`: the run ends quickly, writes
+//! every result already obtained (JSONL stays valid) and exits with 130.
 
 mod support;
 
@@ -120,4 +120,83 @@ fn ctrl_c_during_audit_keeps_valid_jsonl_and_exits_130() {
     assert_eq!(summary["type"], "summary");
     assert_eq!(summary["audit"]["interrupted"], true);
     assert_eq!(summary["audit"]["pages"], pages);
+}
+
+/// A scan of a large folder writes JSON Lines as it goes (each target's findings, then its
+/// target line); Ctrl-C ends it with every line complete and a summary of what was done.
+#[test]
+fn ctrl_c_during_scan_keeps_valid_jsonl_and_exits_130() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let article = std::fs::read_to_string("fixtures/articles/dishonest-aliexpress-mega-sale.html")
+        .expect("fixture");
+    let pages = 3000;
+    for index in 0..pages {
+        std::fs::write(
+            folder.path().join(format!("page-{index:04}.html")),
+            &article,
+        )
+        .expect("write page");
+    }
+    let output = folder.path().join("out.jsonl");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("promoscan"))
+        .args(["scan", "--format", "jsonl", "--output"])
+        .arg(&output)
+        .arg(folder.path())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start");
+    // Results arrive while the scan runs: wait for the first target line.
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&output).unwrap_or_default();
+        if text.contains("\"type\":\"target\"") {
+            break;
+        }
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the scan ended before any result was written"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "nothing written"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    interrupt(&child);
+    let status = wait_within(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130));
+    let text = std::fs::read_to_string(&output).expect("output");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every line is complete JSON"))
+        .collect();
+    let done: Vec<&str> = lines
+        .iter()
+        .filter(|line| line["type"] == "target")
+        .map(|line| line["target"].as_str().expect("a target name"))
+        .collect();
+    assert!(
+        !done.is_empty() && done.len() < pages,
+        "{} pages done",
+        done.len()
+    );
+    // In name order, and every finding comes before its own target line.
+    assert!(done.windows(2).all(|pair| pair[0] < pair[1]));
+    let mut waiting: Vec<&str> = Vec::new();
+    for line in &lines {
+        match line["type"].as_str() {
+            Some("finding") => waiting.push(line["target"].as_str().expect("target")),
+            Some("target") => {
+                let target = line["target"].as_str().expect("target");
+                assert!(waiting.iter().all(|finding| *finding == target), "{line}");
+                waiting.clear();
+            }
+            _ => {}
+        }
+    }
+    assert!(waiting.is_empty(), "findings without their target line");
+    let summary = lines.last().expect("a summary");
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["targets"], done.len());
+    assert!(summary["error"].as_u64().is_some_and(|errors| errors > 0));
 }

@@ -6,12 +6,14 @@
 //! nor whether the terminal supports colour (the caller passes `color`).
 //!
 //! [`jsonl`] also offers one function per line so that a run can stream its results as
-//! they arrive. [`rules`] writes the output of the `rules` commands.
+//! they arrive, and [`stream`] writes a whole run's report as its targets are done.
+//! [`rules`] writes the output of the `rules` commands.
 
 pub mod json;
 pub mod jsonl;
 pub mod rules;
 pub mod sarif;
+pub mod stream;
 pub mod text;
 
 use std::io::Write;

@@ -91,7 +91,7 @@ fn counted(count: usize, noun: &str) -> String {
 }
 
 /// Appends one finding's block (header, location, evidence, help) and a blank line.
-fn push_finding(out: &mut String, finding: &Finding, color: bool) {
+pub(crate) fn push_finding(out: &mut String, finding: &Finding, color: bool) {
     write_styled(
         out,
         severity_style(finding.severity),
@@ -176,7 +176,7 @@ fn push_hops(out: &mut String, hops: &[Hop]) {
 }
 
 /// Appends the chain of a followed URL target that no finding shows.
-fn push_target_chain(out: &mut String, target: &TargetRecord, hops: &[Hop]) {
+pub(crate) fn push_target_chain(out: &mut String, target: &TargetRecord, hops: &[Hop]) {
     let _ = writeln!(
         out,
         "{} → {}",
@@ -188,7 +188,7 @@ fn push_target_chain(out: &mut String, target: &TargetRecord, hops: &[Hop]) {
 }
 
 /// Appends `error: cannot scan <target>: <error>` for a failed target.
-fn push_failed_target(out: &mut String, target: &TargetRecord, color: bool) {
+pub(crate) fn push_failed_target(out: &mut String, target: &TargetRecord, color: bool) {
     write_styled(out, severity_style(Severity::Error), "error", color);
     let _ = write!(out, ": cannot scan {}", printable(&target.target));
     if let Some(error) = &target.error {
