@@ -6,6 +6,7 @@
 //! stream should flush after each line. Ordering a whole report (targets, findings,
 //! summary) is [`write_report`]'s job; deciding when to write a line is the caller's.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use serde::Serialize;
@@ -61,13 +62,28 @@ pub fn write_tagged_line<Record: Serialize>(
     write_line(out, record_type, record)
 }
 
-/// Writes a whole report: every target, then every finding, then the summary.
+/// Writes a whole report: for each target in the report's order, its findings (sorted)
+/// and then its target line; the summary last. This is the shape a streamed run writes
+/// ([`super::stream`]): a target line closes that target's findings.
 pub fn write_report(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut by_target: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for finding in &report.findings {
+        by_target
+            .entry(finding.target.as_str())
+            .or_default()
+            .push(finding);
+    }
     for target in &report.targets {
+        for finding in by_target.remove(target.target.as_str()).unwrap_or_default() {
+            write_finding_line(out, finding)?;
+        }
         write_target_line(out, target)?;
     }
+    // Findings of no listed target (none in a report a run builds), kept all the same.
     for finding in &report.findings {
-        write_finding_line(out, finding)?;
+        if by_target.contains_key(finding.target.as_str()) {
+            write_finding_line(out, finding)?;
+        }
     }
     write_summary_line(out, &report.summary)
 }
@@ -90,17 +106,58 @@ mod tests {
     }
 
     #[test]
-    fn targets_then_findings_then_summary_each_tagged() {
+    fn each_targets_findings_then_its_target_line_then_the_summary() {
         let lines = lines_of(&sample::report());
-        let types: Vec<&str> = lines
+        let types: Vec<(&str, &str)> = lines
             .iter()
-            .map(|line| line["type"].as_str().expect("every line has a type"))
+            .map(|line| {
+                (
+                    line["type"].as_str().expect("every line has a type"),
+                    line["target"].as_str().unwrap_or(""),
+                )
+            })
             .collect();
         assert_eq!(
             types,
             [
-                "target", "target", "finding", "finding", "finding", "summary"
+                ("finding", "fixtures/articles/x.html"),
+                ("finding", "fixtures/articles/x.html"),
+                ("target", "fixtures/articles/x.html"),
+                ("finding", "https://shop.example/deals?id=1"),
+                ("target", "https://shop.example/deals?id=1"),
+                ("summary", ""),
             ]
+        );
+    }
+
+    #[test]
+    fn the_whole_report_and_a_streamed_run_write_the_same_lines() {
+        let report = sample::report();
+        let mut whole = Vec::new();
+        write_report(&report, &mut whole).expect("in memory");
+        let mut streamed = Vec::new();
+        let mut writer = crate::report::stream::StreamWriter::new(
+            super::super::Format::Jsonl,
+            &mut streamed,
+            false,
+            2,
+        )
+        .expect("a writer");
+        for (order, target) in report.targets.iter().enumerate() {
+            let findings: Vec<Finding> = report
+                .findings
+                .iter()
+                .filter(|finding| finding.target == target.target)
+                .cloned()
+                .collect();
+            writer
+                .target_done(order, target.clone(), &findings)
+                .expect("in memory");
+        }
+        writer.finish().expect("in memory");
+        assert_eq!(
+            String::from_utf8_lossy(&whole),
+            String::from_utf8_lossy(&streamed)
         );
     }
 
@@ -110,11 +167,11 @@ mod tests {
         let lines = lines_of(&report);
         let mut expected_target = serde_json::to_value(&report.targets[1]).expect("serialisable");
         expected_target["type"] = "target".into();
-        assert_eq!(lines[1], expected_target);
+        assert_eq!(lines[4], expected_target);
         let mut expected_finding = serde_json::to_value(&report.findings[2]).expect("serialisable");
         expected_finding["type"] = "finding".into();
-        assert_eq!(lines[4], expected_finding);
-        assert!(lines[4]["location"].is_null(), "absent fields are null");
+        assert_eq!(lines[3], expected_finding);
+        assert!(lines[3]["location"].is_null(), "absent fields are null");
         assert_eq!(
             lines[5],
             serde_json::json!({
