@@ -26,7 +26,8 @@ use crate::rules::RuleSet;
 pub enum Format {
     /// The whole report as one pretty-printed JSON document (schema `promoscan/v1`).
     Json,
-    /// One JSON object per line: targets, findings, then the summary.
+    /// One JSON object per line: each target's findings then its target line; the summary
+    /// last.
     Jsonl,
     /// SARIF 2.1.0, for code-scanning dashboards and editors.
     Sarif,
