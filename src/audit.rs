@@ -186,8 +186,17 @@ impl Progress for NoProgress {
 enum Event {
     /// A page was fetched and scanned.
     Scanned(Entry, Box<TargetResult>, Option<String>),
-    /// The affiliate links of a scanned page were followed.
-    Followed(u64, Vec<Arc<Chain>>),
+    /// The affiliate links of a scanned page were followed (`None`: that link's task
+    /// failed, so the link has no chain findings).
+    Followed(u64, Vec<Option<Arc<Chain>>>),
+}
+
+/// What a task of the crawl loop was doing, to recover when it panics.
+enum TaskKind {
+    /// Fetching and scanning this page.
+    Page(Entry),
+    /// Following the links of this waiting page.
+    Follow(u64),
 }
 
 /// A scanned page waiting for its links to be followed.
@@ -263,6 +272,7 @@ pub fn audit(
     let mut handled: Result<(), std::io::Error> = Ok(());
     runtime.block_on(async {
         let mut tasks: JoinSet<Event> = JoinSet::new();
+        let mut task_kinds: HashMap<tokio::task::Id, TaskKind> = HashMap::new();
         let mut pages_in_flight = 0usize;
         let mut waiting: HashMap<u64, Waiting> = HashMap::new();
         let mut next_id = 0u64;
@@ -283,15 +293,32 @@ pub fn audit(
                 pages_in_flight += 1;
                 let handle = handle.clone();
                 let setup = setup.clone();
-                tasks.spawn(fetch_and_scan(handle, setup, entry));
+                let task = tasks.spawn(fetch_and_scan(handle, setup, entry.clone()));
+                task_kinds.insert(task.id(), TaskKind::Page(entry));
             }
             if tasks.is_empty() {
                 break;
             }
             // Wake up now and then to notice `stop`.
-            let joined = tokio::time::timeout(Duration::from_millis(200), tasks.join_next()).await;
+            let joined =
+                tokio::time::timeout(Duration::from_millis(200), tasks.join_next_with_id()).await;
             let Ok(Some(joined)) = joined else { continue };
-            let Ok(event) = joined else { continue };
+            // A task that panicked still ends its page: a failed page, or a page whose
+            // links have no chain findings. Nothing is lost and no slot leaks.
+            let event = match joined {
+                Ok((id, event)) => {
+                    task_kinds.remove(&id);
+                    event
+                }
+                Err(failure) => match task_kinds.remove(&failure.id()) {
+                    Some(TaskKind::Page(entry)) => {
+                        let result = internal_error(&entry);
+                        Event::Scanned(entry, Box::new(result), None)
+                    }
+                    Some(TaskKind::Follow(id)) => Event::Followed(id, Vec::new()),
+                    None => continue,
+                },
+            };
             match event {
                 Event::Scanned(entry, result, final_url) => {
                     pages_in_flight -= 1;
@@ -328,22 +355,23 @@ pub fn audit(
                             },
                         );
                         let handle = handle.clone();
-                        tasks.spawn(async move {
+                        let task = tasks.spawn(async move {
                             let mut follows = JoinSet::new();
+                            let mut chains: Vec<Option<Arc<Chain>>> = vec![None; links.len()];
                             for (index, link) in links.into_iter().enumerate() {
                                 let handle = handle.clone();
                                 follows.spawn(async move { (index, handle.link(link).await) });
                             }
-                            let mut chains = Vec::new();
-                            while let Some(Ok(done)) = follows.join_next().await {
-                                chains.push(done);
+                            while let Some(joined) = follows.join_next().await {
+                                if let Ok((index, chain)) = joined
+                                    && let Some(slot) = chains.get_mut(index)
+                                {
+                                    *slot = Some(chain);
+                                }
                             }
-                            chains.sort_by_key(|(index, _)| *index);
-                            Event::Followed(
-                                id,
-                                chains.into_iter().map(|(_, chain)| chain).collect(),
-                            )
+                            Event::Followed(id, chains)
                         });
+                        task_kinds.insert(task.id(), TaskKind::Follow(id));
                     }
                 }
                 Event::Followed(id, chains) => {
@@ -357,6 +385,7 @@ pub fn audit(
                         .iter()
                         .map(|link| cache_key(&link.url))
                         .zip(chains)
+                        .filter_map(|(key, chain)| Some((key, chain?)))
                         .collect();
                     let found = link_findings(&scanner, &result, &by_key);
                     result.findings.extend(found);
@@ -417,16 +446,21 @@ async fn fetch_and_scan(handle: FollowHandle, setup: ScanSetup, entry: Entry) ->
     .await;
     let result = match scanned {
         Ok(result) => result,
-        Err(_) => TargetResult::from_outcome(
-            entry.url.to_string(),
-            crate::finding::TargetKind::Url,
-            Err((
-                crate::input::InputProblem::Unreadable("internal error while scanning".into()),
-                Vec::new(),
-            )),
-        ),
+        Err(_) => internal_error(&entry),
     };
     Event::Scanned(entry, Box::new(result), final_url)
+}
+
+/// The failed result of a page whose fetch or scan panicked.
+fn internal_error(entry: &Entry) -> TargetResult {
+    TargetResult::from_outcome(
+        entry.url.to_string(),
+        crate::finding::TargetKind::Url,
+        Err((
+            crate::input::InputProblem::Unreadable("internal error while scanning".into()),
+            Vec::new(),
+        )),
+    )
 }
 
 /// Reads robots.txt and the sitemaps, seeding the frontier; returns the robots rules
