@@ -463,6 +463,9 @@ fn internal_error(entry: &Entry) -> TargetResult {
     )
 }
 
+/// How long reading every sitemap may take, all together.
+const SITEMAPS_TIME_LIMIT: Duration = Duration::from_secs(120);
+
 /// Reads robots.txt and the sitemaps, seeding the frontier; returns the robots rules
 /// to obey.
 async fn discover(
@@ -513,7 +516,17 @@ async fn discover(
     let mut read = 0;
     let mut queue: std::collections::VecDeque<Url> = sitemaps.into();
     let mut seen: HashSet<String> = HashSet::new();
+    // Sitemaps are read one after another before the crawl starts: a slow site must not
+    // hold it up for `max_sitemaps` times the time limit of one request.
+    let sitemaps_until = Instant::now() + SITEMAPS_TIME_LIMIT;
     while let Some(url) = queue.pop_front() {
+        if Instant::now() >= sitemaps_until {
+            summary.notes.push(format!(
+                "sitemaps took more than {} s; the rest were not read (links are still followed)",
+                SITEMAPS_TIME_LIMIT.as_secs()
+            ));
+            break;
+        }
         if read >= options.max_sitemaps {
             summary.notes.push(format!(
                 "more than {} sitemaps; the rest were not read",
@@ -525,7 +538,10 @@ async fn discover(
             continue;
         }
         read += 1;
-        let response = match fetcher.get(&url, deadline(), BodyWanted::Any).await {
+        let response = match fetcher
+            .get(&url, deadline().min(sitemaps_until), BodyWanted::Any)
+            .await
+        {
             Ok(response) if (200..300).contains(&response.status) => response,
             // No sitemap at the default address is normal.
             Ok(_) | Err(_) => continue,
