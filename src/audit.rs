@@ -463,6 +463,10 @@ fn internal_error(entry: &Entry) -> TargetResult {
     )
 }
 
+/// The most bytes of one sitemap file fetched: the protocol's limit (a gzip file is
+/// smaller still, and [`sitemap::parse`] limits what it decompresses).
+const SITEMAP_BODY_CAP: usize = sitemap::MAX_BYTES as usize;
+
 /// How long reading every sitemap may take, all together.
 const SITEMAPS_TIME_LIMIT: Duration = Duration::from_secs(120);
 
@@ -539,13 +543,22 @@ async fn discover(
         }
         read += 1;
         let response = match fetcher
-            .get(&url, deadline().min(sitemaps_until), BodyWanted::Any)
+            .get(
+                &url,
+                deadline().min(sitemaps_until),
+                BodyWanted::AnyUpTo(SITEMAP_BODY_CAP),
+            )
             .await
         {
             Ok(response) if (200..300).contains(&response.status) => response,
             // No sitemap at the default address is normal.
             Ok(_) | Err(_) => continue,
         };
+        if let Some(why) = &response.truncated {
+            summary.notes.push(format!(
+                "sitemap {url}: {why}; the entries after the cut were not read"
+            ));
+        }
         match sitemap::parse(&url, &response.body, sitemap::Limits::default()) {
             Ok(parsed) => {
                 summary.notes.extend(parsed.notes);

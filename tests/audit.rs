@@ -327,3 +327,44 @@ fn lines_lenient(text: &str) -> Vec<Value> {
         .filter_map(|line| serde_json::from_str(line).ok())
         .collect()
 }
+
+/// A sitemap larger than `--body-cap` (pages are capped, sitemaps have their own 50 MB
+/// limit) is read whole: every page it lists is discovered.
+#[test]
+fn a_sitemap_larger_than_the_page_body_cap_is_read_whole() {
+    // 200 pages with long addresses: about 220 KB of sitemap.
+    let entries = 200;
+    let padding = "x".repeat(1000);
+    let port_cell = Arc::new(OnceLock::<u16>::new());
+    let port_of = port_cell.clone();
+    let server = TestServer::start(move |path| {
+        let port = port_of.get().copied().unwrap_or(0);
+        match path {
+            "/robots.txt" => Reply::status(404),
+            "/sitemap.xml" => Reply::with(
+                200,
+                &[("Content-Type", "application/xml")],
+                sitemap((0..entries).map(|n| format!("/listed/{n}-{padding}")), port).into_bytes(),
+            ),
+            "/" => Reply::html("<p>Home</p>"),
+            _ => Reply::html("<p>A listed page.</p>"),
+        }
+    });
+    port_cell.set(server.port()).expect("set once");
+    let body_cap = 16 * 1024;
+    let output = audit_command(&server)
+        .args(["--format", "jsonl"])
+        .args(["--body-cap", &body_cap.to_string()])
+        .output()
+        .expect("promoscan runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines = lines(&stdout);
+    let summary = lines.last().expect("a summary line");
+    assert_eq!(summary["type"], "summary", "{stdout}");
+    let listed = targets(&lines)
+        .iter()
+        .filter(|target| target.contains("/listed/"))
+        .count();
+    assert_eq!(listed, entries, "notes: {}", summary["audit"]["notes"]);
+    assert_eq!(summary["audit"]["notes"], serde_json::json!([]));
+}

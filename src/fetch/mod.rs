@@ -69,8 +69,11 @@ pub const USER_AGENT: &str = concat!("promoscan/", env!("CARGO_PKG_VERSION"));
 pub enum BodyWanted {
     /// Only successful HTML (or untyped, or plain text) bodies: pages to analyse.
     Html,
-    /// Every successful body (robots.txt, sitemaps).
+    /// Every successful body (robots.txt).
     Any,
+    /// Every successful body, up to this many bytes or the body cap if that is larger:
+    /// files with their own size limit (a sitemap may be 50 MB).
+    AnyUpTo(usize),
 }
 
 /// A response: status, the headers promoscan uses, and the (capped) body.
@@ -271,7 +274,11 @@ impl Fetcher {
         let headers = response.headers().clone();
         let (media_type, charset) = content_type(&headers);
         let read_body = (200..300).contains(&status)
-            && (wanted == BodyWanted::Any || is_html_type(media_type.as_deref()));
+            && (wanted != BodyWanted::Html || is_html_type(media_type.as_deref()));
+        let body_cap = match wanted {
+            BodyWanted::AnyUpTo(limit) => limit.max(self.options.body_cap),
+            BodyWanted::Html | BodyWanted::Any => self.options.body_cap,
+        };
         let mut body = Vec::new();
         let mut truncated = None;
         if read_body {
@@ -289,10 +296,10 @@ impl Fetcher {
                     }
                     Ok(Ok(None)) => break,
                     Ok(Ok(Some(bytes))) => {
-                        let room = self.options.body_cap - body.len();
+                        let room = body_cap - body.len();
                         if bytes.len() > room {
                             body.extend_from_slice(&bytes[..room]);
-                            truncated = Some(over_cap_note(self.options.body_cap));
+                            truncated = Some(over_cap_note(body_cap));
                             break;
                         }
                         body.extend_from_slice(&bytes);
