@@ -98,23 +98,40 @@ pub fn scan_streaming(
         .collect();
     pending.sort_by(|a, b| a.0.cmp(&b.0));
     let batch_size = STREAM_BATCH_PER_THREAD * rayon::current_num_threads().max(1);
-    let mut pending = pending.into_iter();
+    let mut pending = pending.into_iter().peekable();
     loop {
-        let batch: Vec<_> = pending.by_ref().take(batch_size).collect();
+        let mut batch: Vec<_> = pending.by_ref().take(batch_size).collect();
+        // Targets of the same name go in one batch, to be handed over together.
+        while let (Some(last), Some(next)) = (batch.last(), pending.peek())
+            && last.0 == next.0
+        {
+            batch.extend(pending.next());
+        }
         if batch.is_empty() || crate::interrupt::requested() {
             return Ok(());
         }
-        let results: Vec<(usize, TargetResult)> = batch
+        let mut results: Vec<(usize, TargetResult)> = batch
             .into_par_iter()
             .filter(|_| !crate::interrupt::requested())
-            .map(|(_, order, target, problem)| {
-                let mut result = scanner.scan_target(&target, problem);
-                result
-                    .findings
-                    .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-                (order, result)
-            })
+            .map(|(_, order, target, problem)| (order, scanner.scan_target(&target, problem)))
             .collect();
+        // The findings of targets of the same name (one named twice) are sorted together
+        // and handed over with the first of them, as a report sorts them.
+        let mut first = 0;
+        while first < results.len() {
+            let name = results[first].1.record.target.clone();
+            let same_name = results[first..]
+                .iter()
+                .take_while(|(_, result)| result.record.target == name)
+                .count();
+            let mut findings = Vec::new();
+            for (_, result) in &mut results[first..first + same_name] {
+                findings.append(&mut result.findings);
+            }
+            findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            results[first].1.findings = findings;
+            first += same_name;
+        }
         for (order, result) in results {
             done(order, result)?;
         }

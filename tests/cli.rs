@@ -466,6 +466,48 @@ fn output_is_deterministic() {
     assert_eq!(run(), run());
 }
 
+/// The report is written as the scan goes, yet its findings are sorted by target, line,
+/// column, rule and message across every target, even for a target named twice and
+/// targets given out of order; the targets stay in the order given.
+#[test]
+fn findings_are_sorted_across_targets_given_in_any_order_or_twice() {
+    let amazon = fixture("dishonest-amazon-deals.html");
+    let coupons = fixture("dishonest-coupon-bait.md");
+    let amazon = amazon.to_str().expect("UTF-8 path");
+    let coupons = coupons.to_str().expect("UTF-8 path");
+    let (code, report) = scan_json(&[coupons, amazon, coupons], None);
+    assert_eq!(code, 1);
+    let targets: Vec<&str> = report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .filter_map(|target| target["target"].as_str())
+        .collect();
+    assert_eq!(targets, [coupons, amazon, coupons]);
+    let keys: Vec<(String, u64, u64, String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|finding| {
+            (
+                finding["target"].as_str().unwrap_or("").to_string(),
+                finding["location"]["line"].as_u64().unwrap_or(0),
+                finding["location"]["column"].as_u64().unwrap_or(0),
+                finding["rule"].as_str().unwrap_or("").to_string(),
+                finding["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    // The target named twice has each of its findings twice, side by side.
+    let twice: Vec<_> = keys.iter().filter(|key| key.0 == coupons).collect();
+    assert!(!twice.is_empty() && twice.len() % 2 == 0);
+    assert!(twice.chunks(2).all(|pair| pair[0] == pair[1]));
+    assert_eq!(report["summary"]["targets"], 3);
+}
+
 #[test]
 fn rules_list_explain_and_test() {
     let list = promoscan()
