@@ -6,11 +6,13 @@
 #
 #   bash benches/whole-process.sh            # 1,000 and 10,000 pages
 #   PAGES="100 1000" bash benches/whole-process.sh
+#   FORMATS=json bash benches/whole-process.sh   # output formats measured (json jsonl)
 #   bash benches/whole-process.sh --smoke    # 20 pages: checks the script runs (CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pages_list=${PAGES:-"1000 10000"}
+formats=${FORMATS:-"json jsonl"}
 if [[ "${1:-}" == "--smoke" ]]; then
     pages_list=20
 fi
@@ -47,9 +49,11 @@ for pages in $pages_list; do
         touch "$dir/.complete"
     fi
     size=$(du -sm "$dir" | cut -f1)
-    read -r seconds rss < <(measure "$bin" scan "$dir" --format json)
-    findings=$(grep -c '"rule":' "$corpus_root/out.txt" || true)
-    echo "scan $pages pages ($size MB HTML, $findings findings): ${seconds} s, peak RSS $((rss / 1024)) MB"
+    for format in $formats; do
+        read -r seconds rss < <(measure "$bin" scan "$dir" --format "$format")
+        findings=$(grep -c '"rule":' "$corpus_root/out.txt" || true)
+        echo "scan $pages pages ($size MB HTML, $findings findings), --format $format: ${seconds} s, peak RSS $((rss / 1024)) MB"
+    done
 done
 
 # Sanity comparison of whole-process cost on the bundled articles.
