@@ -194,7 +194,10 @@ impl Visibility {
             budget,
         };
         let mut states: Vec<NodeState> = Vec::with_capacity(nodes.len());
-        let mut ancestors: Vec<(NodeId, Vec<u32>)> = Vec::new();
+        // The chain of ancestors, each with where its symbols start in `symbol_stack`
+        // (one flat vector for every ancestor's symbols, not a vector each).
+        let mut ancestors: Vec<(NodeId, usize)> = Vec::new();
+        let mut symbol_stack: Vec<u32> = Vec::new();
         let mut counts = vec![0u32; index.symbol_count()];
         let mut candidates: Vec<usize> = Vec::new();
         for (id, node) in nodes.iter().enumerate() {
@@ -204,8 +207,8 @@ impl Visibility {
                 .last()
                 .is_some_and(|(top, _)| Some(*top) != node.parent)
             {
-                if let Some((_, symbols)) = ancestors.pop() {
-                    for symbol in symbols {
+                if let Some((_, from)) = ancestors.pop() {
+                    for symbol in symbol_stack.drain(from.min(symbol_stack.len())..) {
                         if let Some(count) = counts.get_mut(symbol as usize) {
                             *count = count.saturating_sub(1);
                         }
@@ -217,10 +220,11 @@ impl Visibility {
                 .and_then(|parent| states.get(parent))
                 .copied()
                 .unwrap_or(NodeState::ROOT);
-            let mut symbols = Vec::new();
+            let from = symbol_stack.len();
             let own = match &node.kind {
                 NodeKind::Element { name, .. } => {
-                    symbols = index.node_symbols(node);
+                    index.node_symbols(node, &mut symbol_stack);
+                    let symbols = &symbol_stack[from..];
                     let hints = presentational_hints(node, name);
                     let inline = node
                         .attr("style")
@@ -231,7 +235,7 @@ impl Visibility {
                         style.apply(declaration, Priority::hint(position));
                     }
                     if matcher.budget > 0 {
-                        index.candidates(&symbols, &mut candidates);
+                        index.candidates(symbols, &mut candidates);
                     } else {
                         candidates.clear();
                     }
@@ -264,12 +268,12 @@ impl Visibility {
                 _ => Own::NONE,
             };
             states.push(NodeState::combine(&own, &parent));
-            for &symbol in &symbols {
+            for &symbol in &symbol_stack[from..] {
                 if let Some(count) = counts.get_mut(symbol as usize) {
                     *count = count.saturating_add(1);
                 }
             }
-            ancestors.push((id, symbols));
+            ancestors.push((id, from));
         }
         Visibility {
             own: states.iter().map(|state| state.own).collect(),
@@ -565,10 +569,13 @@ fn parse_declaration(chunk: &str) -> Option<(String, String, bool)> {
         _ => (text, false),
     };
     let colon = body.find(':')?;
-    let name = body[..colon].trim().to_ascii_lowercase();
-    if !is_tracked(&name) {
+    let name = body[..colon].trim();
+    // Most declarations (`color`, `font`...) name a property we do not read: they are
+    // refused here, before anything is allocated for them.
+    if !is_tracked_ignore_case(name) {
         return None;
     }
+    let name = name.to_ascii_lowercase();
     // simplecss checks the name is an identifier and the value is there; the value text
     // itself is taken whole, since simplecss stops at nested parentheses (`calc((...))`).
     let parsed = DeclarationTokenizer::from(body).next()?;
@@ -582,9 +589,63 @@ fn parse_declaration(chunk: &str) -> Option<(String, String, bool)> {
     Some((name, value, important || parsed.important))
 }
 
-/// Property names we read, shorthands and prefixed aliases included.
-fn is_tracked(name: &str) -> bool {
-    !expand(name, "0").is_empty()
+/// Property names we read, shorthands and prefixed aliases included (lower case): the
+/// names [`expand`] knows (a test keeps the two lists together).
+const TRACKED: &[&str] = &[
+    "display",
+    "visibility",
+    "opacity",
+    "position",
+    "float",
+    "width",
+    "height",
+    "min-width",
+    "min-height",
+    "max-width",
+    "max-height",
+    "top",
+    "right",
+    "bottom",
+    "left",
+    "margin-left",
+    "margin-inline-start",
+    "text-indent",
+    "clip",
+    "clip-path",
+    "-webkit-clip-path",
+    "transform",
+    "-webkit-transform",
+    "-moz-transform",
+    "-ms-transform",
+    "-o-transform",
+    "translate",
+    "scale",
+    "overflow-x",
+    "overflow-y",
+    "padding-top",
+    "padding-right",
+    "padding-bottom",
+    "padding-left",
+    "overflow",
+    "margin",
+    "padding",
+    "inset",
+];
+
+/// Longest name in [`TRACKED`].
+const LONGEST_TRACKED: usize = 19;
+
+/// True when `name`, in any ASCII case, is a property we read. Allocates nothing.
+fn is_tracked_ignore_case(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.len() > LONGEST_TRACKED {
+        return false;
+    }
+    let mut buffer = [0u8; LONGEST_TRACKED];
+    let lower = &mut buffer[..bytes.len()];
+    lower.copy_from_slice(bytes);
+    lower.make_ascii_lowercase();
+    TRACKED.iter().any(|tracked| tracked.as_bytes() == &*lower)
 }
 
 /// Expands a declaration into the tracked longhands it sets.
@@ -1790,12 +1851,12 @@ impl RuleIndex {
 
     /// The symbols an element carries (its tag, id, classes and attribute names that some
     /// rule uses),
-    /// sorted and without duplicates.
-    fn node_symbols(&self, node: &Node) -> Vec<u32> {
+    /// sorted and without duplicates, appended to `symbols`.
+    fn node_symbols(&self, node: &Node, symbols: &mut Vec<u32>) {
         if self.by_symbol.is_empty() {
-            return Vec::new();
+            return;
         }
-        let mut symbols = Vec::new();
+        let from = symbols.len();
         let mut lookup = |kind: KeyKind, name: &str| {
             if let Some(symbol) = self.symbols[kind as usize].get(name) {
                 symbols.push(*symbol);
@@ -1817,9 +1878,17 @@ impl RuleIndex {
                 lookup(KeyKind::Attribute, name);
             }
         }
-        symbols.sort_unstable();
-        symbols.dedup();
-        symbols
+        let added = &mut symbols[from..];
+        added.sort_unstable();
+        // Remove duplicates from the appended part only.
+        let mut kept = from;
+        for index in from..symbols.len() {
+            if kept == from || symbols[kept - 1] != symbols[index] {
+                symbols[kept] = symbols[index];
+                kept += 1;
+            }
+        }
+        symbols.truncate(kept);
     }
 
     /// The rules worth trying on an element with these symbols.
@@ -2555,6 +2624,46 @@ mod tests {
             styled("#t{display:block}", &body("display:none")),
             Some(DisplayNone)
         );
+    }
+
+    #[test]
+    fn tracked_names_are_the_names_expand_knows() {
+        for name in TRACKED {
+            assert!(!expand(name, "0").is_empty(), "{name}");
+            assert!(is_tracked_ignore_case(&name.to_ascii_uppercase()), "{name}");
+        }
+        assert_eq!(
+            TRACKED.iter().map(|name| name.len()).max(),
+            Some(LONGEST_TRACKED)
+        );
+        for name in [
+            "color",
+            "font",
+            "margin-right",
+            "overflow-wrap",
+            "-webkit-box",
+            "",
+        ] {
+            assert!(expand(name, "0").is_empty(), "{name}");
+            assert!(!is_tracked_ignore_case(name), "{name}");
+        }
+        // Every arm of `expand` is in the list: count the quoted names in its source.
+        let source = include_str!("visibility.rs");
+        let body = source
+            .split("fn expand(name: &str, value: &str)")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}\n").next())
+            .expect("expand's source");
+        let arms: Vec<&str> = body
+            .lines()
+            .filter(|line| line.contains("=>") && line.trim_start().starts_with('"'))
+            .flat_map(|line| line.split("=>").next().unwrap_or("").split('|'))
+            .map(|name| name.trim().trim_matches('"'))
+            .collect();
+        assert_eq!(arms.len(), TRACKED.len(), "{arms:?}");
+        for arm in arms {
+            assert!(TRACKED.contains(&arm), "{arm}");
+        }
     }
 
     #[test]
