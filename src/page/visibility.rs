@@ -883,17 +883,58 @@ fn dimension_attribute(value: &str) -> Option<String> {
 
 /// Elements whose content box is the content (frames, images, media): a zero size hides
 /// them whatever their `overflow`.
-const REPLACED: &[&str] = &[
-    "img", "iframe", "embed", "object", "video", "audio", "canvas", "svg", "input", "textarea",
-    "select",
-];
+fn is_replaced(name: &str) -> bool {
+    matches!(
+        name,
+        "img"
+            | "iframe"
+            | "embed"
+            | "object"
+            | "video"
+            | "audio"
+            | "canvas"
+            | "svg"
+            | "input"
+            | "textarea"
+            | "select"
+    )
+}
 
 /// Elements that are inline boxes unless CSS says otherwise.
-const DEFAULT_INLINE: &[&str] = &[
-    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "code", "data", "dfn", "em", "font",
-    "i", "kbd", "label", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub",
-    "sup", "time", "tt", "u", "var",
-];
+fn is_default_inline(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "abbr"
+            | "acronym"
+            | "b"
+            | "bdi"
+            | "bdo"
+            | "big"
+            | "cite"
+            | "code"
+            | "data"
+            | "dfn"
+            | "em"
+            | "font"
+            | "i"
+            | "kbd"
+            | "label"
+            | "mark"
+            | "q"
+            | "s"
+            | "samp"
+            | "small"
+            | "span"
+            | "strike"
+            | "strong"
+            | "sub"
+            | "sup"
+            | "time"
+            | "tt"
+            | "u"
+            | "var"
+    )
+}
 
 /// The element's own hiding reasons from its winning values.
 fn interpret(node: &Node, name: &str, style: &Style<'_>, parent_blockifies: bool) -> Own {
@@ -907,11 +948,11 @@ fn interpret(node: &Node, name: &str, style: &Style<'_>, parent_blockifies: bool
     let position = keyword(Property::Position).unwrap_or("static");
     let floated = keyword(Property::Float).is_some_and(|value| value != "none");
     let blockified = parent_blockifies || floated || matches!(position, "absolute" | "fixed");
-    let replaced = REPLACED.contains(&name);
+    let replaced = is_replaced(name);
     let inline_box = match display_keyword {
         Some("inline") | Some("inline flow") => true,
         Some(_) => false,
-        None => DEFAULT_INLINE.contains(&name),
+        None => is_default_inline(name),
     };
     // Boxes that ignore sizes, transforms and text-indent.
     let no_geometry =
