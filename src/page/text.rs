@@ -189,6 +189,12 @@ fn verbatim_end(raw: &str, start: usize) -> usize {
     let bytes = raw.as_bytes();
     let mut end = start;
     loop {
+        // Most of it: ASCII other than whitespace, one table lookup a byte.
+        while let Some(&byte) = bytes.get(end)
+            && ASCII_VERBATIM[usize::from(byte)]
+        {
+            end += 1;
+        }
         let at = if end > start && bytes.get(end) == Some(&b' ') {
             end + 1
         } else {
@@ -214,9 +220,20 @@ fn verbatim_len(raw: &str, at: usize) -> Option<usize> {
         .then(|| character.len_utf8())
 }
 
+/// Bytes that are ASCII and not whitespace: characters that normalise to themselves.
+static ASCII_VERBATIM: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 128 {
+        table[byte] = !is_ascii_whitespace(byte as u8);
+        byte += 1;
+    }
+    table
+};
+
 /// The ASCII characters `char::is_whitespace` accepts (tab, line feed, vertical tab, form
 /// feed, carriage return, space; `u8::is_ascii_whitespace` leaves out vertical tab).
-fn is_ascii_whitespace(byte: u8) -> bool {
+const fn is_ascii_whitespace(byte: u8) -> bool {
     matches!(byte, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
 
