@@ -312,11 +312,14 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
 /// True when `before_period` (the text up to a final '.') ends with an abbreviation or a
 /// single-letter initial.
 fn ends_with_abbreviation(before_period: &str) -> bool {
-    let word = before_period
-        .rsplit([' ', '(', '"', '\''])
-        .next()
-        .unwrap_or("")
-        .trim_end_matches('.');
+    // The last word: after the last space, `(`, `"` or `'` (all ASCII, so a byte search
+    // finds the same split as a character search).
+    let word_start = before_period
+        .as_bytes()
+        .iter()
+        .rposition(|byte| matches!(byte, b' ' | b'(' | b'"' | b'\''))
+        .map_or(0, |position| position + 1);
+    let word = before_period[word_start..].trim_end_matches('.');
     if word.chars().count() == 1 && word.chars().all(char::is_alphabetic) {
         return true;
     }
