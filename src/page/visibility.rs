@@ -530,7 +530,7 @@ fn parse_declaration_list(text: &str) -> Vec<Declaration> {
             continue;
         }
         if let Some((name, value, important)) = parse_declaration(chunk) {
-            for (property, value) in expand(&name, &value) {
+            for (property, value) in expand(name, &value) {
                 if is_valid(property, &value) {
                     declarations.push(Declaration {
                         property,
@@ -558,7 +558,7 @@ fn parse_declaration_list(text: &str) -> Vec<Declaration> {
 
 /// One declaration: (lower-case name, lower-case value, important). `None` when it is
 /// malformed or names a property we do not read.
-fn parse_declaration(chunk: &str) -> Option<(String, String, bool)> {
+fn parse_declaration(chunk: &str) -> Option<(&'static str, String, bool)> {
     let decoded = decode_escapes(chunk, false);
     let text = decoded.trim();
     // `!important` in any case and spacing (`! IMPORTANT`).
@@ -572,14 +572,11 @@ fn parse_declaration(chunk: &str) -> Option<(String, String, bool)> {
     let name = body[..colon].trim();
     // Most declarations (`color`, `font`...) name a property we do not read: they are
     // refused here, before anything is allocated for them.
-    if !is_tracked_ignore_case(name) {
-        return None;
-    }
-    let name = name.to_ascii_lowercase();
+    let name = tracked_name(name)?;
     // simplecss checks the name is an identifier and the value is there; the value text
     // itself is taken whole, since simplecss stops at nested parentheses (`calc((...))`).
     let parsed = DeclarationTokenizer::from(body).next()?;
-    if !parsed.name.eq_ignore_ascii_case(&name) {
+    if !parsed.name.eq_ignore_ascii_case(name) {
         return None;
     }
     let value = body[colon + 1..].trim().to_ascii_lowercase();
@@ -635,17 +632,20 @@ const TRACKED: &[&str] = &[
 /// Longest name in [`TRACKED`].
 const LONGEST_TRACKED: usize = 19;
 
-/// True when `name`, in any ASCII case, is a property we read. Allocates nothing.
-fn is_tracked_ignore_case(name: &str) -> bool {
+/// The [`TRACKED`] name that `name` is in any ASCII case, if any. Allocates nothing.
+fn tracked_name(name: &str) -> Option<&'static str> {
     let bytes = name.as_bytes();
     if bytes.len() > LONGEST_TRACKED {
-        return false;
+        return None;
     }
     let mut buffer = [0u8; LONGEST_TRACKED];
     let lower = &mut buffer[..bytes.len()];
     lower.copy_from_slice(bytes);
     lower.make_ascii_lowercase();
-    TRACKED.iter().any(|tracked| tracked.as_bytes() == &*lower)
+    TRACKED
+        .iter()
+        .find(|tracked| tracked.as_bytes() == &*lower)
+        .copied()
 }
 
 /// Expands a declaration into the tracked longhands it sets.
@@ -2671,7 +2671,7 @@ mod tests {
     fn tracked_names_are_the_names_expand_knows() {
         for name in TRACKED {
             assert!(!expand(name, "0").is_empty(), "{name}");
-            assert!(is_tracked_ignore_case(&name.to_ascii_uppercase()), "{name}");
+            assert_eq!(tracked_name(&name.to_ascii_uppercase()), Some(*name));
         }
         assert_eq!(
             TRACKED.iter().map(|name| name.len()).max(),
@@ -2686,7 +2686,7 @@ mod tests {
             "",
         ] {
             assert!(expand(name, "0").is_empty(), "{name}");
-            assert!(!is_tracked_ignore_case(name), "{name}");
+            assert_eq!(tracked_name(name), None, "{name}");
         }
         // Every arm of `expand` is in the list: count the quoted names in its source.
         let source = include_str!("visibility.rs");
