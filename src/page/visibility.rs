@@ -263,7 +263,13 @@ impl Visibility {
                     for (position, declaration) in inline.iter().enumerate() {
                         style.apply(declaration, Priority::inline(declaration, position));
                     }
-                    interpret(node, name, &style, parent.blockifies_children)
+                    if !style.applied && !may_hide_without_css(node, name) {
+                        // Most elements: no CSS at all, nothing to read (a test checks
+                        // that `interpret` says the same).
+                        Own::NONE
+                    } else {
+                        interpret(node, name, &style, parent.blockifies_children)
+                    }
                 }
                 _ => Own::NONE,
             };
@@ -505,10 +511,13 @@ impl Priority {
 #[derive(Default)]
 struct Style<'a> {
     slots: [Option<(Priority, &'a str)>; PROPERTY_COUNT],
+    /// True once any declaration was applied.
+    applied: bool,
 }
 
 impl<'a> Style<'a> {
     fn apply(&mut self, declaration: &'a Declaration, priority: Priority) {
+        self.applied = true;
         let slot = &mut self.slots[declaration.property as usize];
         if slot.is_none_or(|(current, _)| priority >= current) {
             *slot = Some((priority, declaration.value.as_str()));
@@ -759,11 +768,15 @@ fn is_valid(property: Property, value: &str) -> bool {
     }
     match property {
         Property::Display => {
-            let words: Vec<&str> = value.split_ascii_whitespace().collect();
-            match words.as_slice() {
-                ["none"] | ["contents"] => true,
-                _ => words.iter().all(|word| DISPLAY_KEYWORDS.contains(word)),
-            }
+            let mut words = value.split_ascii_whitespace();
+            let single = match (words.next(), words.next()) {
+                (Some(word), None) => Some(word),
+                _ => None,
+            };
+            matches!(single, Some("none" | "contents"))
+                || value
+                    .split_ascii_whitespace()
+                    .all(|word| DISPLAY_KEYWORDS.contains(&word))
         }
         Property::Visibility => matches!(value, "visible" | "hidden" | "collapse"),
         Property::Position => matches!(
@@ -934,6 +947,13 @@ fn is_default_inline(name: &str) -> bool {
             | "u"
             | "var"
     )
+}
+
+/// True when the element can be hidden without any CSS: the `hidden` attribute, or an
+/// `<input>` (`type="hidden"`). Without either and without CSS, [`interpret`] gives
+/// [`Own::NONE`].
+fn may_hide_without_css(node: &Node, name: &str) -> bool {
+    name == "input" || node.attr("hidden").is_some()
 }
 
 /// The element's own hiding reasons from its winning values.
@@ -2665,6 +2685,32 @@ mod tests {
             styled("#t{display:block}", &body("display:none")),
             Some(DisplayNone)
         );
+    }
+
+    #[test]
+    fn without_css_an_element_is_hidden_only_by_attributes() {
+        let html = r#"<div id=a></div><span id=b></span><img id=c src=x><iframe id=d></iframe>
+            <p id=e hidden></p><input id=f type=hidden><input id=g type=text><svg id=h></svg>"#;
+        let document = Document::parse(html);
+        for (id, node) in document.nodes().iter().enumerate() {
+            let Some(name) = node.element_name() else {
+                continue;
+            };
+            for parent_blockifies in [false, true] {
+                let own = interpret(node, name, &Style::default(), parent_blockifies);
+                if may_hide_without_css(node, name) {
+                    continue;
+                }
+                assert_eq!(own.reason, None, "{name} {id}");
+                assert_eq!(own.structural, None, "{name} {id}");
+                assert_eq!(own.visibility, VisibilitySpec::Inherit, "{name} {id}");
+                assert_eq!(own.opacity, 1.0, "{name} {id}");
+                assert!(!own.blockifies_children, "{name} {id}");
+            }
+        }
+        assert!(reason_of(html, "e").is_some());
+        assert!(reason_of(html, "f").is_some());
+        assert!(reason_of(html, "g").is_none());
     }
 
     #[test]
