@@ -1538,14 +1538,37 @@ fn skip_string(bytes: &[u8], start: usize) -> usize {
     bytes.len()
 }
 
+/// The bytes [`scan_until`] always looks at: quotes, the escape and brackets.
+const SCAN_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let specials = b"\"'\\()[]{}";
+    let mut index = 0;
+    while index < specials.len() {
+        table[specials[index] as usize] = true;
+        index += 1;
+    }
+    table
+};
+
 /// The index of the first of `stops` at nesting level 0 from `start` (strings, escapes
 /// and `()`, `[]`, `{}` skipped), or the text's length. Always a char boundary.
 fn scan_until(text: &str, start: usize, stops: &[u8]) -> usize {
+    // Bytes that need a look: quotes, escapes, brackets and the stops; the others are
+    // skipped with one table lookup each.
+    let mut special = SCAN_SPECIAL;
+    for &stop in stops {
+        special[usize::from(stop)] = true;
+    }
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = start;
     while i < bytes.len() {
-        let byte = bytes[i];
+        while i < bytes.len() && !special[usize::from(bytes[i])] {
+            i += 1;
+        }
+        let Some(&byte) = bytes.get(i) else {
+            break;
+        };
         if depth == 0 && stops.contains(&byte) {
             return i;
         }
@@ -2711,6 +2734,64 @@ mod tests {
         assert!(reason_of(html, "e").is_some());
         assert!(reason_of(html, "f").is_some());
         assert!(reason_of(html, "g").is_none());
+    }
+
+    #[test]
+    fn scan_until_agrees_with_the_byte_at_a_time_version() {
+        fn reference(text: &str, start: usize, stops: &[u8]) -> usize {
+            let bytes = text.as_bytes();
+            let mut depth = 0usize;
+            let mut i = start;
+            while i < bytes.len() {
+                let byte = bytes[i];
+                if depth == 0 && stops.contains(&byte) {
+                    return i;
+                }
+                match byte {
+                    b'"' | b'\'' => {
+                        i = skip_string(bytes, i);
+                        continue;
+                    }
+                    b'\\' => {
+                        i += 2;
+                        continue;
+                    }
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                i += 1;
+            }
+            bytes.len()
+        }
+        let texts = [
+            "",
+            "a:b;c:d",
+            "a:url(x;y);b:c",
+            "content:\"a;b\";x:y",
+            "content:'a\\';b';x",
+            "x\\;y;z",
+            "x\\",
+            "a{b;c}d;e",
+            "a]]]);b",
+            "caf\u{e9};\u{20ac}{;}x;y",
+            "\"unterminated;x",
+            "'line\nbreak';x",
+            "0 0 0 -9999px",
+            "rect(0, 0 0 0), x",
+        ];
+        let stops: [&[u8]; 6] = [b";", b"{", b"}", b";{", b",", b" \t\n\r\x0c,"];
+        for text in texts {
+            for stop in stops {
+                for start in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                    assert_eq!(
+                        scan_until(text, start, stop),
+                        reference(text, start, stop),
+                        "{text:?} {start} {stop:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
