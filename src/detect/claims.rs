@@ -90,7 +90,9 @@ pub fn detect(
     source: &str,
     is_hidden: impl Fn(usize) -> bool,
 ) -> Vec<Finding> {
-    let source_lines: Vec<&str> = source.lines().collect();
+    // The source's lines are only needed for a column, so only split once a block has
+    // a claim (most pages have none).
+    let mut source_lines: Option<Vec<&str>> = None;
     let mut findings = Vec::new();
     for block in &page.blocks {
         if block.scope == crate::page::TextScope::Text && is_hidden(block.node) {
@@ -100,7 +102,8 @@ pub fn detect(
             let rule = rules.rule_at(claim.rule_index);
             let matched = &block.text[claim.matched.clone()];
             let line = block.line_at(claim.matched.start);
-            let column = column_of(&source_lines, line, matched);
+            let source_lines = source_lines.get_or_insert_with(|| source.lines().collect());
+            let column = column_of(source_lines, line, matched);
             findings.push(Finding {
                 rule: rule.id.clone(),
                 category: rule.category.clone(),

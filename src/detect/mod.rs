@@ -56,7 +56,7 @@ impl<'a> Context<'a> {
         let script_matches = loads::collect_script_matches(page, library);
         let loads = loads::collect_loads(page, library, &visibility, &script_matches);
         let line_starts = std::iter::once(0)
-            .chain(source.match_indices('\n').map(|(index, _)| index + 1))
+            .chain(memchr::memchr_iter(b'\n', source.as_bytes()).map(|index| index + 1))
             .collect();
         Context {
             page,

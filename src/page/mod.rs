@@ -145,76 +145,91 @@ pub struct Page {
 }
 
 /// Elements whose content is never shown as text.
-const NON_TEXT_ELEMENTS: &[&str] = &[
-    "script", "style", "template", "noscript", "head", "iframe", "object", "svg", "math", "select",
-    "datalist",
-];
+fn is_non_text_element(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "template"
+            | "noscript"
+            | "head"
+            | "iframe"
+            | "object"
+            | "svg"
+            | "math"
+            | "select"
+            | "datalist"
+    )
+}
 
 /// Elements that start and end a text block.
-const BLOCK_ELEMENTS: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "body",
-    "caption",
-    "dd",
-    "details",
-    "dialog",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hgroup",
-    "hr",
-    "li",
-    "main",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "summary",
-    "table",
-    "tbody",
-    "td",
-    "tfoot",
-    "th",
-    "thead",
-    "tr",
-    "ul",
-    "html",
-];
+fn is_block_element(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "body"
+            | "caption"
+            | "dd"
+            | "details"
+            | "dialog"
+            | "div"
+            | "dl"
+            | "dt"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hgroup"
+            | "hr"
+            | "li"
+            | "main"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "td"
+            | "tfoot"
+            | "th"
+            | "thead"
+            | "tr"
+            | "ul"
+            | "html"
+    )
+}
 
-/// (element, attribute) pairs whose value is an address loaded without a click.
-const RESOURCE_ATTRIBUTES: &[(&str, &str)] = &[
-    ("img", "src"),
-    ("img", "srcset"),
-    ("img", "data-src"),
-    ("iframe", "src"),
-    ("frame", "src"),
-    ("script", "src"),
-    ("link", "href"),
-    ("object", "data"),
-    ("embed", "src"),
-    ("source", "src"),
-    ("source", "srcset"),
-    ("video", "src"),
-    ("video", "poster"),
-    ("audio", "src"),
-    ("input", "src"),
-];
+/// The attributes of element `name` whose value is an address loaded without a click,
+/// in the order they are recorded.
+fn resource_attributes(name: &str) -> &'static [&'static str] {
+    match name {
+        "img" => &["src", "srcset", "data-src"],
+        "iframe" => &["src"],
+        "frame" => &["src"],
+        "script" => &["src"],
+        "link" => &["href"],
+        "object" => &["data"],
+        "embed" => &["src"],
+        "source" => &["src", "srcset"],
+        "video" => &["src", "poster"],
+        "audio" => &["src"],
+        "input" => &["src"],
+        _ => &[],
+    }
+}
 
 impl Page {
     /// Parses `html` and builds the page model. `url` is where the page came from, if it
@@ -315,11 +330,10 @@ impl Page {
                             if name == "br" || name == "img" {
                                 current.push_space();
                             }
-                            if NON_TEXT_ELEMENTS.contains(&name.as_str()) {
+                            if is_non_text_element(name) {
                                 non_text_depth += 1;
                                 stack.push(Step::LeaveNonText);
-                            } else if BLOCK_ELEMENTS.contains(&name.as_str()) && non_text_depth == 0
-                            {
+                            } else if is_block_element(name) && non_text_depth == 0 {
                                 let finished = std::mem::replace(
                                     &mut current,
                                     TextBlockBuilder::new(TextScope::Text, id),
@@ -389,14 +403,11 @@ impl Page {
                 line: node.line,
             });
         }
-        for (element, attribute) in RESOURCE_ATTRIBUTES {
-            if name != *element {
-                continue;
-            }
+        for attribute in resource_attributes(name) {
             let Some(value) = node.attr(attribute) else {
                 continue;
             };
-            if *element == "link" && !link_loads_resource(node) {
+            if name == "link" && !link_loads_resource(node) {
                 continue;
             }
             let addresses: Vec<&str> = if attribute.ends_with("srcset") {
@@ -517,8 +528,11 @@ fn is_javascript_type(script_type: Option<&str>) -> bool {
 /// one. Leading whitespace and control characters, and tabs/newlines inside the scheme,
 /// are ignored as URL parsing ignores them.
 fn javascript_url_code(value: &str) -> Option<String> {
+    const SCHEME: &[u8] = b"javascript";
     let trimmed = value.trim_start_matches(|c: char| c <= ' ');
-    let mut scheme = String::new();
+    // How much of the scheme the value has spelt so far; any other character before the
+    // colon means it is not a `javascript:` URL (no allocation for ordinary values).
+    let mut matched = 0;
     let mut rest = "";
     for (offset, character) in trimmed.char_indices() {
         if matches!(character, '\t' | '\n' | '\r') {
@@ -528,12 +542,13 @@ fn javascript_url_code(value: &str) -> Option<String> {
             rest = &trimmed[offset + 1..];
             break;
         }
-        scheme.push(character.to_ascii_lowercase());
-        if scheme.len() > "javascript".len() {
+        if SCHEME.get(matched).map(|&byte| char::from(byte)) != Some(character.to_ascii_lowercase())
+        {
             return None;
         }
+        matched += 1;
     }
-    if scheme != "javascript" {
+    if matched != SCHEME.len() {
         return None;
     }
     Some(
@@ -623,6 +638,31 @@ case</a> on Amazon.</p>
 <iframe src="//example.com/frame" width="0"></iframe>
 <!-- promoscan-disable-next-line claim-price -->
 </body></html>"#;
+
+    #[test]
+    fn javascript_urls_are_recognised_in_any_case_and_spacing() {
+        let code = |value: &str| javascript_url_code(value);
+        assert_eq!(code("javascript:go()").as_deref(), Some("go()"));
+        assert_eq!(code(" \u{1}JavaScript:a%20b").as_deref(), Some("a b"));
+        assert_eq!(code("java\tscr\nipt:x").as_deref(), Some("x"));
+        assert_eq!(code("javascript").as_deref(), Some(""));
+        assert_eq!(code("JAVASCRIPT:").as_deref(), Some(""));
+        for value in [
+            "",
+            ":",
+            "java",
+            "javascrip:x",
+            "javascripts:x",
+            "javascriptx",
+            "vbscript:x",
+            "https://example.com/javascript:x",
+            "card featured",
+            "jav\u{e4}script:x",
+            "\u{212a}avascript:x",
+        ] {
+            assert_eq!(code(value), None, "{value:?}");
+        }
+    }
 
     #[test]
     fn builds_text_blocks_with_lines_and_scopes() {

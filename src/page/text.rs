@@ -3,6 +3,7 @@
 //! splitter every text rule (and the rule-example harness) uses.
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 /// Where a piece of text came from; text rules choose the places they apply to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,9 +105,10 @@ impl TextBlockBuilder {
 
     /// Appends a raw run of characters that starts on source line `line`.
     ///
-    /// Runs of ASCII without whitespace (nothing in them to normalise) are copied whole;
-    /// other characters go one at a time. Both paths give the same text and line marks as
-    /// a character-by-character walk (a test checks it).
+    /// Stretches with nothing to normalise (characters kept as they are, separated by
+    /// single spaces, on one line) are copied whole; other characters go one at a time.
+    /// Both paths give the same text and line marks as a character-by-character walk (a
+    /// test checks it).
     pub fn push(&mut self, raw: &str, line: u32) {
         let mut line = line;
         let mut marked_line = self.line_marks.last().map(|(_, line)| *line);
@@ -120,32 +122,31 @@ impl TextBlockBuilder {
                 }
                 self.pending_space = true;
                 position += 1;
-            } else if byte.is_ascii() {
-                let end = bytes[position..]
-                    .iter()
-                    .position(|&b| !b.is_ascii() || is_ascii_whitespace(b))
-                    .map_or(bytes.len(), |length| position + length);
+                continue;
+            }
+            let end = verbatim_end(raw, position);
+            if end > position {
                 // Room for the rest of `raw` (and a space): at most one reallocation per
-                // call, however many words it holds; none for whitespace-only runs.
+                // call, however many stretches it holds; none for whitespace-only runs.
                 self.text.reserve(bytes.len() - position + 1);
                 self.start_run(line, &mut marked_line);
                 self.text.push_str(&raw[position..end]);
                 position = end;
-            } else {
-                let Some(character) = raw[position..].chars().next() else {
-                    break;
-                };
-                position += character.len_utf8();
-                if character.is_whitespace() {
-                    self.pending_space = true;
-                    continue;
-                }
-                let Some(normalised) = normalise_char(character) else {
-                    continue;
-                };
-                self.start_run(line, &mut marked_line);
-                self.text.push(normalised);
+                continue;
             }
+            let Some(character) = raw[position..].chars().next() else {
+                break;
+            };
+            position += character.len_utf8();
+            if character.is_whitespace() {
+                self.pending_space = true;
+                continue;
+            }
+            let Some(normalised) = normalise_char(character) else {
+                continue;
+            };
+            self.start_run(line, &mut marked_line);
+            self.text.push(normalised);
         }
     }
 
@@ -181,9 +182,58 @@ impl TextBlockBuilder {
     }
 }
 
+/// The end of the stretch of `raw` from `start` that normalises to itself: characters
+/// [`normalise_char`] keeps as they are (no whitespace), joined by single spaces that
+/// are followed by such a character. `start` when the character there is not one.
+fn verbatim_end(raw: &str, start: usize) -> usize {
+    let bytes = raw.as_bytes();
+    let mut end = start;
+    loop {
+        // Most of it: ASCII other than whitespace, one table lookup a byte.
+        while let Some(&byte) = bytes.get(end)
+            && ASCII_VERBATIM[usize::from(byte)]
+        {
+            end += 1;
+        }
+        let at = if end > start && bytes.get(end) == Some(&b' ') {
+            end + 1
+        } else {
+            end
+        };
+        match verbatim_len(raw, at) {
+            Some(length) => end = at + length,
+            None => return end,
+        }
+    }
+}
+
+/// The length of the character at `at` when it is not whitespace and normalises to
+/// itself; `None` otherwise (or at the end).
+#[inline]
+fn verbatim_len(raw: &str, at: usize) -> Option<usize> {
+    let byte = *raw.as_bytes().get(at)?;
+    if byte.is_ascii() {
+        return (!is_ascii_whitespace(byte)).then_some(1);
+    }
+    let character = raw.get(at..)?.chars().next()?;
+    (!character.is_whitespace() && normalise_char(character) == Some(character))
+        .then(|| character.len_utf8())
+}
+
+/// Bytes that are ASCII and not whitespace: characters that normalise to themselves.
+static ASCII_VERBATIM: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 128 {
+        table[byte] = !is_ascii_whitespace(byte as u8);
+        byte += 1;
+    }
+    table
+};
+
 /// The ASCII characters `char::is_whitespace` accepts (tab, line feed, vertical tab, form
 /// feed, carriage return, space; `u8::is_ascii_whitespace` leaves out vertical tab).
-fn is_ascii_whitespace(byte: u8) -> bool {
+const fn is_ascii_whitespace(byte: u8) -> bool {
     matches!(byte, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
 
@@ -217,23 +267,41 @@ const ABBREVIATIONS: &[&str] = &[
 /// abbreviation ("est.", "e.g.", "approx.") or a single-letter initial ("U.S."). Returns
 /// byte ranges (trailing space excluded).
 pub fn sentences(text: &str) -> Vec<Range<usize>> {
+    const ELLIPSIS: &[u8] = "\u{2026}".as_bytes();
+    let bytes = text.as_bytes();
     let mut ranges = Vec::new();
     let mut start = 0;
-    let mut previous: Option<(usize, char)> = None;
-    for (offset, character) in text.char_indices() {
-        if character == ' '
-            && let Some((end, terminal)) = previous
-        {
-            let ends_sentence = matches!(terminal, '!' | '?' | '…')
-                || (terminal == '.' && !ends_with_abbreviation(&text[start..end]));
-            if ends_sentence {
-                if offset > start {
-                    ranges.push(start..offset);
-                }
-                start = offset + 1;
+    // Only a space right after a terminal character can end a sentence. Terminals are
+    // rarer than spaces, so jump from terminal to terminal (`.`, `!` and `?` are ASCII,
+    // never part of another character); a text with an ellipsis (three bytes) goes from
+    // space to space instead. Either way the spaces tried, and the order, are the same.
+    let mut check = |offset: usize, ranges: &mut Vec<Range<usize>>| {
+        let ends_sentence = match offset.checked_sub(1).map(|before| bytes[before]) {
+            Some(b'!' | b'?') => true,
+            Some(b'.') => !ends_with_abbreviation(&text[start..offset - 1]),
+            Some(_) => offset >= 3 && &bytes[offset - 3..offset] == ELLIPSIS,
+            None => false,
+        };
+        if ends_sentence {
+            if offset > start {
+                ranges.push(start..offset);
+            }
+            start = offset + 1;
+        }
+    };
+    // One searcher for every call (building one per call costs more than the search).
+    static ELLIPSIS_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(ELLIPSIS));
+    if ELLIPSIS_FINDER.find(bytes).is_none() {
+        for terminal in memchr::memchr3_iter(b'.', b'!', b'?', bytes) {
+            if bytes.get(terminal + 1) == Some(&b' ') {
+                check(terminal + 1, &mut ranges);
             }
         }
-        previous = Some((offset, character));
+    } else {
+        for offset in memchr::memchr_iter(b' ', bytes) {
+            check(offset, &mut ranges);
+        }
     }
     if start < text.len() {
         ranges.push(start..text.len());
@@ -244,17 +312,25 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
 /// True when `before_period` (the text up to a final '.') ends with an abbreviation or a
 /// single-letter initial.
 fn ends_with_abbreviation(before_period: &str) -> bool {
-    let word = before_period
-        .rsplit([' ', '(', '"', '\''])
-        .next()
-        .unwrap_or("")
-        .trim_end_matches('.');
+    // The last word: after the last space, `(`, `"` or `'` (all ASCII, so a byte search
+    // finds the same split as a character search).
+    let word_start = before_period
+        .as_bytes()
+        .iter()
+        .rposition(|byte| matches!(byte, b' ' | b'(' | b'"' | b'\''))
+        .map_or(0, |position| position + 1);
+    let word = before_period[word_start..].trim_end_matches('.');
     if word.chars().count() == 1 && word.chars().all(char::is_alphabetic) {
         return true;
     }
     // "U.S" (from "U.S."): letters separated by periods.
     if word.contains('.') && word.split('.').all(|part| part.chars().count() == 1) {
         return true;
+    }
+    if word.is_ascii() {
+        return ABBREVIATIONS
+            .iter()
+            .any(|abbreviation| abbreviation.eq_ignore_ascii_case(word));
     }
     let lower = word.to_lowercase();
     ABBREVIATIONS.contains(&lower.as_str())
@@ -320,6 +396,14 @@ mod tests {
             ],
             &["", " ", "\u{1F600}emoji\u{1F600}", "end.\n"],
             &["line\none\ntwo", "\u{a0}\n", "three"],
+            &[
+                "one two  three",
+                " four five ",
+                "six\u{e9} \u{e9}seven \u{20AC}5",
+            ],
+            &["a \u{200B}b c\u{2019} d \u{a0}e f\u{2009}g", "h i\u{AD}j k"],
+            &["x ", " y", "z", " ", "w \n v", "\u{201C}u\u{201D} t"],
+            &["end. Next one! ok", "\u{2026} more\u{2014}text \u{1F600} x"],
         ];
         for pushes in runs {
             let mut fast = TextBlockBuilder::new(TextScope::Text, 0);
@@ -374,6 +458,66 @@ mod tests {
                 "Plan B. Done"
             ]
         );
+    }
+
+    /// The character-by-character splitter `sentences` replaced; they must agree.
+    fn sentences_per_character(text: &str) -> Vec<Range<usize>> {
+        fn abbreviation(before_period: &str) -> bool {
+            let word = before_period
+                .rsplit([' ', '(', '"', '\''])
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('.');
+            if word.chars().count() == 1 && word.chars().all(char::is_alphabetic) {
+                return true;
+            }
+            if word.contains('.') && word.split('.').all(|part| part.chars().count() == 1) {
+                return true;
+            }
+            ABBREVIATIONS.contains(&word.to_lowercase().as_str())
+        }
+        let mut ranges = Vec::new();
+        let mut start = 0;
+        let mut previous: Option<(usize, char)> = None;
+        for (offset, character) in text.char_indices() {
+            if character == ' '
+                && let Some((end, terminal)) = previous
+            {
+                let ends_sentence = matches!(terminal, '!' | '?' | '\u{2026}')
+                    || (terminal == '.' && !abbreviation(&text[start..end]));
+                if ends_sentence {
+                    if offset > start {
+                        ranges.push(start..offset);
+                    }
+                    start = offset + 1;
+                }
+            }
+            previous = Some((offset, character));
+        }
+        if start < text.len() {
+            ranges.push(start..text.len());
+        }
+        ranges
+    }
+
+    #[test]
+    fn sentences_agree_with_the_character_walk() {
+        let texts = [
+            "",
+            " ",
+            ". ",
+            " . ! ? \u{2026} x",
+            "Arrives in 3 days! Terms apply. Version 2.5 is out?! Yes",
+            "Est. delivery in 5 days to the U.S. and e.g. Canada. Next one. Plan B. Done",
+            "Wait\u{2026} really\u{2026}? Yes\u{2026}  no. EST. ETC. Approx. 5 (ca. 3) \"St. x",
+            "Caf\u{e9}. \u{c9}. \u{212a}. \u{130}nc. INC. i.e. I.E. a.b.c. ab.c. x.",
+            "\u{20ac}5. \u{2014}! \u{a0}. end.",
+            "Trailing space. ",
+            "Double  space.  Here",
+        ];
+        for text in texts {
+            assert_eq!(sentences(text), sentences_per_character(text), "{text:?}");
+        }
     }
 
     #[test]

@@ -194,7 +194,10 @@ impl Visibility {
             budget,
         };
         let mut states: Vec<NodeState> = Vec::with_capacity(nodes.len());
-        let mut ancestors: Vec<(NodeId, Vec<u32>)> = Vec::new();
+        // The chain of ancestors, each with where its symbols start in `symbol_stack`
+        // (one flat vector for every ancestor's symbols, not a vector each).
+        let mut ancestors: Vec<(NodeId, usize)> = Vec::new();
+        let mut symbol_stack: Vec<u32> = Vec::new();
         let mut counts = vec![0u32; index.symbol_count()];
         let mut candidates: Vec<usize> = Vec::new();
         for (id, node) in nodes.iter().enumerate() {
@@ -204,8 +207,8 @@ impl Visibility {
                 .last()
                 .is_some_and(|(top, _)| Some(*top) != node.parent)
             {
-                if let Some((_, symbols)) = ancestors.pop() {
-                    for symbol in symbols {
+                if let Some((_, from)) = ancestors.pop() {
+                    for symbol in symbol_stack.drain(from.min(symbol_stack.len())..) {
                         if let Some(count) = counts.get_mut(symbol as usize) {
                             *count = count.saturating_sub(1);
                         }
@@ -217,10 +220,11 @@ impl Visibility {
                 .and_then(|parent| states.get(parent))
                 .copied()
                 .unwrap_or(NodeState::ROOT);
-            let mut symbols = Vec::new();
+            let from = symbol_stack.len();
             let own = match &node.kind {
                 NodeKind::Element { name, .. } => {
-                    symbols = index.node_symbols(node);
+                    index.node_symbols(node, &mut symbol_stack);
+                    let symbols = &symbol_stack[from..];
                     let hints = presentational_hints(node, name);
                     let inline = node
                         .attr("style")
@@ -231,7 +235,7 @@ impl Visibility {
                         style.apply(declaration, Priority::hint(position));
                     }
                     if matcher.budget > 0 {
-                        index.candidates(&symbols, &mut candidates);
+                        index.candidates(symbols, &mut candidates);
                     } else {
                         candidates.clear();
                     }
@@ -259,17 +263,23 @@ impl Visibility {
                     for (position, declaration) in inline.iter().enumerate() {
                         style.apply(declaration, Priority::inline(declaration, position));
                     }
-                    interpret(node, name, &style, parent.blockifies_children)
+                    if !style.applied && !may_hide_without_css(node, name) {
+                        // Most elements: no CSS at all, nothing to read (a test checks
+                        // that `interpret` says the same).
+                        Own::NONE
+                    } else {
+                        interpret(node, name, &style, parent.blockifies_children)
+                    }
                 }
                 _ => Own::NONE,
             };
             states.push(NodeState::combine(&own, &parent));
-            for &symbol in &symbols {
+            for &symbol in &symbol_stack[from..] {
                 if let Some(count) = counts.get_mut(symbol as usize) {
                     *count = count.saturating_add(1);
                 }
             }
-            ancestors.push((id, symbols));
+            ancestors.push((id, from));
         }
         Visibility {
             own: states.iter().map(|state| state.own).collect(),
@@ -501,10 +511,13 @@ impl Priority {
 #[derive(Default)]
 struct Style<'a> {
     slots: [Option<(Priority, &'a str)>; PROPERTY_COUNT],
+    /// True once any declaration was applied.
+    applied: bool,
 }
 
 impl<'a> Style<'a> {
     fn apply(&mut self, declaration: &'a Declaration, priority: Priority) {
+        self.applied = true;
         let slot = &mut self.slots[declaration.property as usize];
         if slot.is_none_or(|(current, _)| priority >= current) {
             *slot = Some((priority, declaration.value.as_str()));
@@ -526,7 +539,7 @@ fn parse_declaration_list(text: &str) -> Vec<Declaration> {
             continue;
         }
         if let Some((name, value, important)) = parse_declaration(chunk) {
-            for (property, value) in expand(&name, &value) {
+            for (property, value) in expand(name, &value) {
                 if is_valid(property, &value) {
                     declarations.push(Declaration {
                         property,
@@ -554,7 +567,7 @@ fn parse_declaration_list(text: &str) -> Vec<Declaration> {
 
 /// One declaration: (lower-case name, lower-case value, important). `None` when it is
 /// malformed or names a property we do not read.
-fn parse_declaration(chunk: &str) -> Option<(String, String, bool)> {
+fn parse_declaration(chunk: &str) -> Option<(&'static str, String, bool)> {
     let decoded = decode_escapes(chunk, false);
     let text = decoded.trim();
     // `!important` in any case and spacing (`! IMPORTANT`).
@@ -565,14 +578,14 @@ fn parse_declaration(chunk: &str) -> Option<(String, String, bool)> {
         _ => (text, false),
     };
     let colon = body.find(':')?;
-    let name = body[..colon].trim().to_ascii_lowercase();
-    if !is_tracked(&name) {
-        return None;
-    }
+    let name = body[..colon].trim();
+    // Most declarations (`color`, `font`...) name a property we do not read: they are
+    // refused here, before anything is allocated for them.
+    let name = tracked_name(name)?;
     // simplecss checks the name is an identifier and the value is there; the value text
     // itself is taken whole, since simplecss stops at nested parentheses (`calc((...))`).
     let parsed = DeclarationTokenizer::from(body).next()?;
-    if !parsed.name.eq_ignore_ascii_case(&name) {
+    if !parsed.name.eq_ignore_ascii_case(name) {
         return None;
     }
     let value = body[colon + 1..].trim().to_ascii_lowercase();
@@ -582,9 +595,66 @@ fn parse_declaration(chunk: &str) -> Option<(String, String, bool)> {
     Some((name, value, important || parsed.important))
 }
 
-/// Property names we read, shorthands and prefixed aliases included.
-fn is_tracked(name: &str) -> bool {
-    !expand(name, "0").is_empty()
+/// Property names we read, shorthands and prefixed aliases included (lower case): the
+/// names [`expand`] knows (a test keeps the two lists together).
+const TRACKED: &[&str] = &[
+    "display",
+    "visibility",
+    "opacity",
+    "position",
+    "float",
+    "width",
+    "height",
+    "min-width",
+    "min-height",
+    "max-width",
+    "max-height",
+    "top",
+    "right",
+    "bottom",
+    "left",
+    "margin-left",
+    "margin-inline-start",
+    "text-indent",
+    "clip",
+    "clip-path",
+    "-webkit-clip-path",
+    "transform",
+    "-webkit-transform",
+    "-moz-transform",
+    "-ms-transform",
+    "-o-transform",
+    "translate",
+    "scale",
+    "overflow-x",
+    "overflow-y",
+    "padding-top",
+    "padding-right",
+    "padding-bottom",
+    "padding-left",
+    "overflow",
+    "margin",
+    "padding",
+    "inset",
+];
+
+/// Longest name in [`TRACKED`].
+const LONGEST_TRACKED: usize = 19;
+
+/// The [`TRACKED`] name that `name` is in any ASCII case, if any. Allocates nothing.
+fn tracked_name(name: &str) -> Option<&'static str> {
+    let bytes = name.as_bytes();
+    if bytes.len() > LONGEST_TRACKED {
+        return None;
+    }
+    let mut buffer = [0u8; LONGEST_TRACKED];
+    let lower = &mut buffer[..bytes.len()];
+    lower.copy_from_slice(bytes);
+    lower.make_ascii_lowercase();
+    TRACKED
+        .iter()
+        .find(|tracked| tracked.as_bytes() == &*lower)
+        .copied()
 }
 
 /// Expands a declaration into the tracked longhands it sets.
@@ -698,11 +768,15 @@ fn is_valid(property: Property, value: &str) -> bool {
     }
     match property {
         Property::Display => {
-            let words: Vec<&str> = value.split_ascii_whitespace().collect();
-            match words.as_slice() {
-                ["none"] | ["contents"] => true,
-                _ => words.iter().all(|word| DISPLAY_KEYWORDS.contains(word)),
-            }
+            let mut words = value.split_ascii_whitespace();
+            let single = match (words.next(), words.next()) {
+                (Some(word), None) => Some(word),
+                _ => None,
+            };
+            matches!(single, Some("none" | "contents"))
+                || value
+                    .split_ascii_whitespace()
+                    .all(|word| DISPLAY_KEYWORDS.contains(&word))
         }
         Property::Visibility => matches!(value, "visible" | "hidden" | "collapse"),
         Property::Position => matches!(
@@ -822,17 +896,65 @@ fn dimension_attribute(value: &str) -> Option<String> {
 
 /// Elements whose content box is the content (frames, images, media): a zero size hides
 /// them whatever their `overflow`.
-const REPLACED: &[&str] = &[
-    "img", "iframe", "embed", "object", "video", "audio", "canvas", "svg", "input", "textarea",
-    "select",
-];
+fn is_replaced(name: &str) -> bool {
+    matches!(
+        name,
+        "img"
+            | "iframe"
+            | "embed"
+            | "object"
+            | "video"
+            | "audio"
+            | "canvas"
+            | "svg"
+            | "input"
+            | "textarea"
+            | "select"
+    )
+}
 
 /// Elements that are inline boxes unless CSS says otherwise.
-const DEFAULT_INLINE: &[&str] = &[
-    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "code", "data", "dfn", "em", "font",
-    "i", "kbd", "label", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub",
-    "sup", "time", "tt", "u", "var",
-];
+fn is_default_inline(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "abbr"
+            | "acronym"
+            | "b"
+            | "bdi"
+            | "bdo"
+            | "big"
+            | "cite"
+            | "code"
+            | "data"
+            | "dfn"
+            | "em"
+            | "font"
+            | "i"
+            | "kbd"
+            | "label"
+            | "mark"
+            | "q"
+            | "s"
+            | "samp"
+            | "small"
+            | "span"
+            | "strike"
+            | "strong"
+            | "sub"
+            | "sup"
+            | "time"
+            | "tt"
+            | "u"
+            | "var"
+    )
+}
+
+/// True when the element can be hidden without any CSS: the `hidden` attribute, or an
+/// `<input>` (`type="hidden"`). Without either and without CSS, [`interpret`] gives
+/// [`Own::NONE`].
+fn may_hide_without_css(node: &Node, name: &str) -> bool {
+    name == "input" || node.attr("hidden").is_some()
+}
 
 /// The element's own hiding reasons from its winning values.
 fn interpret(node: &Node, name: &str, style: &Style<'_>, parent_blockifies: bool) -> Own {
@@ -846,11 +968,11 @@ fn interpret(node: &Node, name: &str, style: &Style<'_>, parent_blockifies: bool
     let position = keyword(Property::Position).unwrap_or("static");
     let floated = keyword(Property::Float).is_some_and(|value| value != "none");
     let blockified = parent_blockifies || floated || matches!(position, "absolute" | "fixed");
-    let replaced = REPLACED.contains(&name);
+    let replaced = is_replaced(name);
     let inline_box = match display_keyword {
         Some("inline") | Some("inline flow") => true,
         Some(_) => false,
-        None => DEFAULT_INLINE.contains(&name),
+        None => is_default_inline(name),
     };
     // Boxes that ignore sizes, transforms and text-indent.
     let no_geometry =
@@ -1416,14 +1538,37 @@ fn skip_string(bytes: &[u8], start: usize) -> usize {
     bytes.len()
 }
 
+/// The bytes [`scan_until`] always looks at: quotes, the escape and brackets.
+const SCAN_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let specials = b"\"'\\()[]{}";
+    let mut index = 0;
+    while index < specials.len() {
+        table[specials[index] as usize] = true;
+        index += 1;
+    }
+    table
+};
+
 /// The index of the first of `stops` at nesting level 0 from `start` (strings, escapes
 /// and `()`, `[]`, `{}` skipped), or the text's length. Always a char boundary.
 fn scan_until(text: &str, start: usize, stops: &[u8]) -> usize {
+    // Bytes that need a look: quotes, escapes, brackets and the stops; the others are
+    // skipped with one table lookup each.
+    let mut special = SCAN_SPECIAL;
+    for &stop in stops {
+        special[usize::from(stop)] = true;
+    }
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = start;
     while i < bytes.len() {
-        let byte = bytes[i];
+        while i < bytes.len() && !special[usize::from(bytes[i])] {
+            i += 1;
+        }
+        let Some(&byte) = bytes.get(i) else {
+            break;
+        };
         if depth == 0 && stops.contains(&byte) {
             return i;
         }
@@ -1790,12 +1935,12 @@ impl RuleIndex {
 
     /// The symbols an element carries (its tag, id, classes and attribute names that some
     /// rule uses),
-    /// sorted and without duplicates.
-    fn node_symbols(&self, node: &Node) -> Vec<u32> {
+    /// sorted and without duplicates, appended to `symbols`.
+    fn node_symbols(&self, node: &Node, symbols: &mut Vec<u32>) {
         if self.by_symbol.is_empty() {
-            return Vec::new();
+            return;
         }
-        let mut symbols = Vec::new();
+        let from = symbols.len();
         let mut lookup = |kind: KeyKind, name: &str| {
             if let Some(symbol) = self.symbols[kind as usize].get(name) {
                 symbols.push(*symbol);
@@ -1817,9 +1962,17 @@ impl RuleIndex {
                 lookup(KeyKind::Attribute, name);
             }
         }
-        symbols.sort_unstable();
-        symbols.dedup();
-        symbols
+        let added = &mut symbols[from..];
+        added.sort_unstable();
+        // Remove duplicates from the appended part only.
+        let mut kept = from;
+        for index in from..symbols.len() {
+            if kept == from || symbols[kept - 1] != symbols[index] {
+                symbols[kept] = symbols[index];
+                kept += 1;
+            }
+        }
+        symbols.truncate(kept);
     }
 
     /// The rules worth trying on an element with these symbols.
@@ -2555,6 +2708,130 @@ mod tests {
             styled("#t{display:block}", &body("display:none")),
             Some(DisplayNone)
         );
+    }
+
+    #[test]
+    fn without_css_an_element_is_hidden_only_by_attributes() {
+        let html = r#"<div id=a></div><span id=b></span><img id=c src=x><iframe id=d></iframe>
+            <p id=e hidden></p><input id=f type=hidden><input id=g type=text><svg id=h></svg>"#;
+        let document = Document::parse(html);
+        for (id, node) in document.nodes().iter().enumerate() {
+            let Some(name) = node.element_name() else {
+                continue;
+            };
+            for parent_blockifies in [false, true] {
+                let own = interpret(node, name, &Style::default(), parent_blockifies);
+                if may_hide_without_css(node, name) {
+                    continue;
+                }
+                assert_eq!(own.reason, None, "{name} {id}");
+                assert_eq!(own.structural, None, "{name} {id}");
+                assert_eq!(own.visibility, VisibilitySpec::Inherit, "{name} {id}");
+                assert_eq!(own.opacity, 1.0, "{name} {id}");
+                assert!(!own.blockifies_children, "{name} {id}");
+            }
+        }
+        assert!(reason_of(html, "e").is_some());
+        assert!(reason_of(html, "f").is_some());
+        assert!(reason_of(html, "g").is_none());
+    }
+
+    #[test]
+    fn scan_until_agrees_with_the_byte_at_a_time_version() {
+        fn reference(text: &str, start: usize, stops: &[u8]) -> usize {
+            let bytes = text.as_bytes();
+            let mut depth = 0usize;
+            let mut i = start;
+            while i < bytes.len() {
+                let byte = bytes[i];
+                if depth == 0 && stops.contains(&byte) {
+                    return i;
+                }
+                match byte {
+                    b'"' | b'\'' => {
+                        i = skip_string(bytes, i);
+                        continue;
+                    }
+                    b'\\' => {
+                        i += 2;
+                        continue;
+                    }
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                i += 1;
+            }
+            bytes.len()
+        }
+        let texts = [
+            "",
+            "a:b;c:d",
+            "a:url(x;y);b:c",
+            "content:\"a;b\";x:y",
+            "content:'a\\';b';x",
+            "x\\;y;z",
+            "x\\",
+            "a{b;c}d;e",
+            "a]]]);b",
+            "caf\u{e9};\u{20ac}{;}x;y",
+            "\"unterminated;x",
+            "'line\nbreak';x",
+            "0 0 0 -9999px",
+            "rect(0, 0 0 0), x",
+        ];
+        let stops: [&[u8]; 6] = [b";", b"{", b"}", b";{", b",", b" \t\n\r\x0c,"];
+        for text in texts {
+            for stop in stops {
+                for start in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                    assert_eq!(
+                        scan_until(text, start, stop),
+                        reference(text, start, stop),
+                        "{text:?} {start} {stop:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tracked_names_are_the_names_expand_knows() {
+        for name in TRACKED {
+            assert!(!expand(name, "0").is_empty(), "{name}");
+            assert_eq!(tracked_name(&name.to_ascii_uppercase()), Some(*name));
+        }
+        assert_eq!(
+            TRACKED.iter().map(|name| name.len()).max(),
+            Some(LONGEST_TRACKED)
+        );
+        for name in [
+            "color",
+            "font",
+            "margin-right",
+            "overflow-wrap",
+            "-webkit-box",
+            "",
+        ] {
+            assert!(expand(name, "0").is_empty(), "{name}");
+            assert_eq!(tracked_name(name), None, "{name}");
+        }
+        // Every arm of `expand` is in the list: count the quoted names in its source.
+        let source = include_str!("visibility.rs");
+        let body = source
+            .split("fn expand(name: &str, value: &str)")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}\n").next())
+            .expect("expand's source");
+        let arms: Vec<&str> = body
+            .lines()
+            .filter(|line| line.contains("=>") && line.trim_start().starts_with('"'))
+            .flat_map(|line| line.split("=>").next().unwrap_or("").split('|'))
+            .map(|name| name.trim().trim_matches('"'))
+            .collect();
+        assert_eq!(arms.len(), TRACKED.len(), "{arms:?}");
+        for arm in arms {
+            assert!(TRACKED.contains(&arm), "{arm}");
+        }
     }
 
     #[test]
