@@ -32,7 +32,7 @@ const RULE_PATTERN_SIZE_LIMIT: usize = 2 * 1024 * 1024;
 /// on first use.
 ///
 /// Compiling every rule's regex was most of the library's load time (docs/benchmarks.md),
-/// yet a rule's own pattern only runs on a sentence the library's [`RegexSet`] has
+/// yet a rule's own pattern only runs on a sentence the library's [`TextRuleSet`] has
 /// already matched, and a qualifier only after its pattern matched: in most runs few
 /// rules ever run. So the built-in library, whose every pattern the test suite compiles,
 /// compiles them on first use; rule files given at run time are compiled at load, so that
