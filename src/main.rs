@@ -343,10 +343,35 @@ fn scan(common: &CommonArgs, config: &Config, args: ScanArgs) -> anyhow::Result<
     let scanner = Scanner::new(&library, policy, options);
     let format = output_format(common);
     if follower.is_none() && StreamWriter::supports(format) {
-        return scan_streaming(common, config, &scanner, targets, format, out);
+        match scan_streaming(common, config, &scanner, targets, format, out) {
+            Streamed::Done(outcome) => return outcome,
+            // No temporary file for the JSON report: build the report whole instead.
+            Streamed::NotStarted(targets_back, out_back, error) => {
+                if common.verbose {
+                    eprintln!(
+                        "promoscan: cannot create a temporary file ({error}); the report is built in memory"
+                    );
+                }
+                let report = run::scan(&scanner, targets_back, None, args.follow);
+                return finish_report(common, config, &library, &report, out_back);
+            }
+        }
     }
     let report = run::scan(&scanner, targets, follower.as_ref(), args.follow);
     finish_report(common, config, &library, &report, out)
+}
+
+/// How a streamed scan went.
+enum Streamed {
+    /// It ran: the exit code, or the error to report.
+    Done(anyhow::Result<ExitCode>),
+    /// The writer could not start (no temporary file for the JSON report); nothing was
+    /// scanned or written, and the targets and output are handed back.
+    NotStarted(
+        Vec<(input::Target, Option<input::InputProblem>)>,
+        Output,
+        std::io::Error,
+    ),
 }
 
 /// A scan without the network, its report written as the targets are done (memory flat
@@ -358,27 +383,31 @@ fn scan_streaming(
     targets: Vec<(input::Target, Option<input::InputProblem>)>,
     format: Format,
     mut out: Output,
-) -> anyhow::Result<ExitCode> {
+) -> Streamed {
     let color = out.color && format == Format::Text;
-    let mut writer = StreamWriter::new(format, &mut out.writer, color, targets.len())
-        .with_context(|| "cannot create a temporary file for the report")?;
+    let mut writer = match StreamWriter::new(format, &mut out.writer, color, targets.len()) {
+        Ok(writer) => writer,
+        Err(error) => return Streamed::NotStarted(targets, out, error),
+    };
     let scanned = run::scan_streaming(scanner, targets, |order, result| {
         writer.target_done(order, result.record, &result.findings)
     });
     let fail_on = common.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
     let fails = writer.fails(fail_on.threshold());
     let written = scanned.and_then(|()| writer.finish().map(|_| ()));
-    match written {
+    let finished = match written {
         // A closed pipe still gets the exit code the findings so far call for.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.with_context(|| "cannot write the report")?,
-    }
-    out.finish()?;
-    Ok(if fails {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => out.finish(),
+        Err(error) => Err(error).with_context(|| "cannot write the report"),
+        Ok(()) => out.finish(),
+    };
+    Streamed::Done(finished.map(|()| {
+        if fails {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }))
 }
 
 fn follow(common: &CommonArgs, config: &Config, args: FollowArgs) -> anyhow::Result<ExitCode> {

@@ -508,6 +508,34 @@ fn findings_are_sorted_across_targets_given_in_any_order_or_twice() {
     assert_eq!(report["summary"]["targets"], 3);
 }
 
+/// The JSON report keeps its findings in a temporary file while the scan runs; where no
+/// temporary file can be made, the report is built in memory, with the same bytes.
+#[test]
+fn json_report_without_a_temporary_folder_is_the_same() {
+    let article = fixture("dishonest-amazon-deals.html");
+    let run = |tmpdir: Option<&str>| {
+        let mut command = promoscan();
+        if let Some(tmpdir) = tmpdir {
+            command.env("TMPDIR", tmpdir);
+        }
+        command
+            .arg("scan")
+            .arg(&article)
+            .args(["--format", "json"])
+            .output()
+            .expect("runs")
+    };
+    let streamed = run(None);
+    let in_memory = run(Some("/nonexistent/promoscan-no-temp"));
+    assert_eq!(in_memory.status.code(), Some(1));
+    assert_eq!(streamed.status.code(), Some(1));
+    assert!(!streamed.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&in_memory.stdout),
+        String::from_utf8_lossy(&streamed.stdout)
+    );
+}
+
 #[test]
 fn rules_list_explain_and_test() {
     let list = promoscan()

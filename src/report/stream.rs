@@ -49,7 +49,8 @@ impl<'out> StreamWriter<'out> {
     }
 
     /// A writer for a run of `targets` targets. `json` opens its temporary file here,
-    /// so a temporary folder that cannot be written fails before anything is scanned.
+    /// so a temporary folder that cannot be written fails before anything is scanned
+    /// (the `scan` command then builds the report in memory).
     pub fn new(
         format: Format,
         out: &'out mut dyn Write,
