@@ -131,37 +131,6 @@ mod tests {
     }
 
     #[test]
-    fn the_whole_report_and_a_streamed_run_write_the_same_lines() {
-        let report = sample::report();
-        let mut whole = Vec::new();
-        write_report(&report, &mut whole).expect("in memory");
-        let mut streamed = Vec::new();
-        let mut writer = crate::report::stream::StreamWriter::new(
-            super::super::Format::Jsonl,
-            &mut streamed,
-            false,
-            2,
-        )
-        .expect("a writer");
-        for (order, target) in report.targets.iter().enumerate() {
-            let findings: Vec<Finding> = report
-                .findings
-                .iter()
-                .filter(|finding| finding.target == target.target)
-                .cloned()
-                .collect();
-            writer
-                .target_done(order, target.clone(), &findings)
-                .expect("in memory");
-        }
-        writer.finish().expect("in memory");
-        assert_eq!(
-            String::from_utf8_lossy(&whole),
-            String::from_utf8_lossy(&streamed)
-        );
-    }
-
-    #[test]
     fn lines_carry_the_record_fields_beside_the_type() {
         let report = sample::report();
         let lines = lines_of(&report);
