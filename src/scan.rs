@@ -247,8 +247,7 @@ impl<'a> Scanner<'a> {
         }
         // Markdown nests through its own syntax (quotes, lists): check what it renders.
         let html = as_html(format, text);
-        let depth = input::nesting::estimated_depth(&html);
-        if depth > self.options.max_depth {
+        if let Some(depth) = input::nesting::depth_beyond(&html, self.options.max_depth) {
             let problem = InputProblem::TooDeep {
                 depth,
                 limit: self.options.max_depth,

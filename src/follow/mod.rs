@@ -477,8 +477,9 @@ fn next_hop(response: &Response, library: &Library) -> Next {
     let fetched = FetchedPage::decode(response);
     // The HTML parser takes minutes over 100,000 nested elements, and no deadline can
     // stop it: such a page is not parsed (a scan of it refuses it as too deep).
-    let depth = input::nesting::estimated_depth(&fetched.text);
-    if depth > input::nesting::DEFAULT_MAX_DEPTH {
+    if let Some(depth) =
+        input::nesting::depth_beyond(&fetched.text, input::nesting::DEFAULT_MAX_DEPTH)
+    {
         let reason = format!(
             "the page nests elements {depth} levels deep (limit {}); not searched for client-side hops",
             input::nesting::DEFAULT_MAX_DEPTH

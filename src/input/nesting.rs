@@ -89,6 +89,19 @@ pub fn estimated_depth(html: &str) -> usize {
     deepest
 }
 
+/// The estimated depth of `html` when it is deeper than `limit`; `None` otherwise.
+///
+/// Every element opens with a `<`, so a page with no more than `limit` of them cannot
+/// nest deeper: such pages (most pages under a few hundred KB) are answered by one
+/// SIMD count of `<` instead of the tag-by-tag walk of [`estimated_depth`].
+pub fn depth_beyond(html: &str, limit: usize) -> Option<usize> {
+    if memchr::memchr_iter(b'<', html.as_bytes()).count() <= limit {
+        return None;
+    }
+    let depth = estimated_depth(html);
+    (depth > limit).then_some(depth)
+}
+
 /// Where `</name` (any case) first starts at or after `from`; `name` is lower case.
 fn find_end_tag(bytes: &[u8], from: usize, name: &[u8]) -> Option<usize> {
     let mut position = from;
@@ -114,6 +127,22 @@ mod tests {
     fn counts_real_nesting() {
         assert_eq!(estimated_depth("<div><section><p>x</div></section>"), 2);
         assert_eq!(estimated_depth(&"<div>".repeat(100_000)), 100_000);
+    }
+
+    #[test]
+    fn depth_beyond_agrees_with_the_estimate_on_both_sides_of_the_count_shortcut() {
+        // 3 tags: the count alone answers for limits of 3 and more.
+        assert_eq!(depth_beyond("<div><div><div>", 3), None);
+        assert_eq!(depth_beyond("<div><div><div>", 2), Some(3));
+        // Many `<` that are not nesting: the count does not settle it, the walk does.
+        let flat = "<p>x".repeat(50);
+        assert_eq!(depth_beyond(&flat, 10), None);
+        let deep = "<div>".repeat(50);
+        assert_eq!(depth_beyond(&deep, 49), Some(50));
+        assert_eq!(depth_beyond(&deep, 50), None);
+        let text_with_less_than_signs = format!("{}{}", "a < b ".repeat(100), "<div>".repeat(20));
+        assert_eq!(depth_beyond(&text_with_less_than_signs, 19), Some(20));
+        assert_eq!(depth_beyond(&text_with_less_than_signs, 20), None);
     }
 
     #[test]
