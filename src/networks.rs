@@ -13,6 +13,7 @@
 //! This module judges one URL at a time, offline. It does not fetch pages, follow
 //! redirects or decide severities: detectors and the chain follower build on it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
@@ -370,6 +371,66 @@ impl fmt::Display for ExampleFailure {
 #[derive(Debug, Clone)]
 pub struct Networks {
     networks: Vec<Network>,
+    /// Which networks a host can concern, by its last two labels (see [`HostIndex`]).
+    index: HostIndex,
+}
+
+/// The networks whose host entries (click hosts, shorteners, merchant domains) end in
+/// each pair of last labels, so that [`Networks::classify`] checks only those.
+///
+/// Every host check accepts a host only when it ends with the entry, label by label;
+/// such a host has the entry's last two labels. Entries of one label cannot be indexed
+/// that way, so their networks are always checked.
+#[derive(Debug, Clone, Default)]
+struct HostIndex {
+    by_last_labels: HashMap<String, Vec<usize>>,
+    always: Vec<usize>,
+}
+
+impl HostIndex {
+    fn new(networks: &[Network]) -> HostIndex {
+        let mut index = HostIndex::default();
+        for (position, network) in networks.iter().enumerate() {
+            let entries = network
+                .click_hosts
+                .iter()
+                .chain(&network.shorteners)
+                .chain(&network.merchant_domains);
+            for entry in entries {
+                let entry = entry.strip_prefix("*.").unwrap_or(entry);
+                let list = match last_two_labels(entry) {
+                    Some(labels) => index.by_last_labels.entry(labels.to_string()).or_default(),
+                    None => &mut index.always,
+                };
+                if list.last() != Some(&position) {
+                    list.push(position);
+                }
+            }
+        }
+        index
+    }
+
+    /// The networks that can concern `host`, in file order.
+    fn candidates(&self, host: &str) -> Cow<'_, [usize]> {
+        let indexed = last_two_labels(host)
+            .and_then(|labels| self.by_last_labels.get(labels))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if self.always.is_empty() {
+            return Cow::Borrowed(indexed);
+        }
+        let mut candidates: Vec<usize> = indexed.iter().chain(&self.always).copied().collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        Cow::Owned(candidates)
+    }
+}
+
+/// `b.c` of `a.b.c`; `None` for a name of one label.
+fn last_two_labels(host: &str) -> Option<&str> {
+    let last_dot = host.rfind('.')?;
+    let start = host[..last_dot].rfind('.').map(|dot| dot + 1).unwrap_or(0);
+    Some(&host[start..])
 }
 
 impl Networks {
@@ -407,6 +468,7 @@ impl Networks {
             }
             self.networks.push(network);
         }
+        self.index = HostIndex::new(&self.networks);
         Ok(())
     }
 
@@ -442,15 +504,17 @@ impl Networks {
         let Some(host) = link_host(url) else {
             return Classification::plain();
         };
-        if let Some(network) = self
-            .networks
-            .iter()
-            .find(|network| network.is_click(&host, url.path()))
-        {
+        // The networks with an entry the host can match (most links: none).
+        let candidates = self.index.candidates(&host);
+        if candidates.is_empty() {
+            return Classification::plain();
+        }
+        let networks = || candidates.iter().map(|&position| &self.networks[position]);
+        if let Some(network) = networks().find(|network| network.is_click(&host, url.path())) {
             return network.claim(LinkKind::Click, url, &host);
         }
         // Other paths on a tracking host (impression pixels, banners) are no storefront.
-        if self.networks.iter().any(|network| {
+        if networks().any(|network| {
             network
                 .click_hosts
                 .iter()
@@ -458,11 +522,7 @@ impl Networks {
         }) {
             return Classification::plain();
         }
-        if let Some(network) = self
-            .networks
-            .iter()
-            .find(|network| network.is_shortener(&host))
-        {
+        if let Some(network) = networks().find(|network| network.is_shortener(&host)) {
             if network.is_generic() {
                 return Classification {
                     kind: LinkKind::Shortener,
@@ -479,10 +539,7 @@ impl Networks {
         let Some(domain) = psl::domain_str(&host) else {
             return Classification::plain();
         };
-        if let Some(network) = self
-            .networks
-            .iter()
-            .find(|network| network.is_merchant(&host, domain))
+        if let Some(network) = networks().find(|network| network.is_merchant(&host, domain))
             && network.has_affiliate_param(url)
         {
             return network.claim(LinkKind::DeepLink, url, &host);
@@ -726,7 +783,8 @@ fn load(file: &str, source: &str) -> Result<Networks, NetworkError> {
         }
         networks.push(network);
     }
-    Ok(Networks { networks })
+    let index = HostIndex::new(&networks);
+    Ok(Networks { networks, index })
 }
 
 fn compile(
@@ -1103,6 +1161,47 @@ mod tests {
 
     fn kind_of(url: &str) -> LinkKind {
         classify(url).kind
+    }
+
+    // --- host index ----------------------------------------------------------------------
+
+    #[test]
+    fn last_two_labels_of_host_names() {
+        assert_eq!(
+            last_two_labels("s.click.aliexpress.com"),
+            Some("aliexpress.com")
+        );
+        assert_eq!(last_two_labels("amzn.to"), Some("amzn.to"));
+        assert_eq!(last_two_labels("localhost"), None);
+    }
+
+    #[test]
+    fn host_index_narrows_to_the_networks_a_host_can_concern() {
+        let networks = builtin();
+        let names = |host: &str| -> Vec<&str> {
+            networks
+                .index
+                .candidates(host)
+                .iter()
+                .map(|&position| networks.networks[position].id.as_str())
+                .collect()
+        };
+        assert!(names("www.example.org").is_empty());
+        assert!(names("localhost").is_empty());
+        assert!(names("s.click.aliexpress.com").contains(&"aliexpress-portals"));
+        assert!(names("www.amazon.de").contains(&"amazon-associates"));
+        // Every host an entry names leads to its network, and in file order.
+        for (position, network) in networks.networks.iter().enumerate() {
+            for entry in network.click_hosts.iter().chain(&network.shorteners) {
+                let host = entry.replace("*.", "sub.");
+                let candidates = networks.index.candidates(&host);
+                assert!(candidates.contains(&position), "{host}");
+                assert!(
+                    candidates.windows(2).all(|pair| pair[0] < pair[1]),
+                    "{host}"
+                );
+            }
+        }
     }
 
     // --- registrable domains -----------------------------------------------------------

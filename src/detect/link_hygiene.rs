@@ -31,7 +31,6 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
             continue;
         }
         let page_link = &context.page.links[link.index];
-        let network = link.classification.network_name.clone().unwrap_or_default();
         if !page_link
             .rel
             .iter()
@@ -42,7 +41,10 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
                 FindingSpec {
                     line: page_link.line,
                     column_hint: &page_link.href,
-                    fields: vec![("network", network.clone())],
+                    fields: vec![(
+                        "network",
+                        link.classification.network_name.clone().unwrap_or_default(),
+                    )],
                     evidence: Some(context.tag_evidence(page_link.node)),
                     url: Some(&link.url),
                     classification: Some(&link.classification),
@@ -50,15 +52,18 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
                 },
             ));
         }
-        let href_domain = link.url.host_str().and_then(registrable_domain);
         let merchant_domains = link
             .classification
             .network
             .as_deref()
             .and_then(|id| context.library.networks.network(id))
-            .map(|network| network.merchant_domains.clone())
+            .map(|network| network.merchant_domains.as_slice())
             .unwrap_or_default();
+        // Most link texts name no domain: the link's own is looked up only when one does.
+        let mut href_domain = None;
         for text_domain in domains_named_in(&page_link.text) {
+            let href_domain =
+                href_domain.get_or_insert_with(|| link.url.host_str().and_then(registrable_domain));
             let same = href_domain.as_deref() == Some(text_domain.as_str())
                 || merchant_domains
                     .iter()
