@@ -126,7 +126,7 @@ impl FetchedPage {
         let decoded = input::decode_http(&response.body, response.charset.as_deref());
         FetchedPage {
             url: response.url.clone(),
-            text: decoded.text,
+            text: decoded.text.into_owned(),
             guessed_encoding: decoded.guessed_encoding,
             truncated: response.truncated.clone(),
         }
@@ -140,7 +140,7 @@ pub fn fetched_page(url: Url, body: &[u8], cap: usize) -> FetchedPage {
     let decoded = input::decode_http(&body[..body.len().min(cap)], None);
     FetchedPage {
         url,
-        text: decoded.text,
+        text: decoded.text.into_owned(),
         guessed_encoding: decoded.guessed_encoding,
         truncated,
     }

@@ -9,6 +9,7 @@
 pub mod markdown;
 pub mod nesting;
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -103,9 +104,9 @@ impl std::fmt::Display for InputProblem {
 
 /// Text decoded from a source, with how it was decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decoded {
-    /// The text.
-    pub text: String,
+pub struct Decoded<'a> {
+    /// The text: borrowed from the bytes when they were UTF-8 already (most sources).
+    pub text: Cow<'a, str>,
     /// `Some(encoding name)` when the bytes were not UTF-8 and no charset was declared,
     /// so the encoding was guessed.
     pub guessed_encoding: Option<String>,
@@ -211,22 +212,26 @@ pub fn check_not_binary(bytes: &[u8]) -> Result<(), InputProblem> {
 
 /// Decodes bytes to text: a BOM wins, then (for HTML) a `<meta charset>` in the first
 /// 1024 bytes, then UTF-8, then chardetng's guess.
-pub fn decode(bytes: &[u8], format: SourceFormat) -> Decoded {
+pub fn decode(bytes: &[u8], format: SourceFormat) -> Decoded<'_> {
     decode_with_label(bytes, format, None)
 }
 
 /// Decodes an HTML body fetched over HTTP: a BOM wins, then the `Content-Type` header's
 /// charset (`header_charset`), then `<meta charset>`, then UTF-8, then a guess (the
 /// order of the HTML standard).
-pub fn decode_http(bytes: &[u8], header_charset: Option<&str>) -> Decoded {
+pub fn decode_http<'a>(bytes: &'a [u8], header_charset: Option<&str>) -> Decoded<'a> {
     decode_with_label(bytes, SourceFormat::Html, header_charset)
 }
 
-fn decode_with_label(bytes: &[u8], format: SourceFormat, label: Option<&str>) -> Decoded {
+fn decode_with_label<'a>(
+    bytes: &'a [u8],
+    format: SourceFormat,
+    label: Option<&str>,
+) -> Decoded<'a> {
     if let Some((encoding, bom_length)) = Encoding::for_bom(bytes) {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_length..]);
         return Decoded {
-            text: text.into_owned(),
+            text,
             guessed_encoding: None,
         };
     }
@@ -240,21 +245,21 @@ fn decode_with_label(bytes: &[u8], format: SourceFormat, label: Option<&str>) ->
     if let Some(encoding) = declared {
         let (text, _) = encoding.decode_without_bom_handling(bytes);
         return Decoded {
-            text: text.into_owned(),
+            text,
             guessed_encoding: None,
         };
     }
     match std::str::from_utf8(bytes) {
         Ok(text) => {
             return Decoded {
-                text: text.to_string(),
+                text: Cow::Borrowed(text),
                 guessed_encoding: None,
             };
         }
         // Valid UTF-8 cut in the middle of a character (a capped body) is still UTF-8.
         Err(error) if error.error_len().is_none() && bytes.len() - error.valid_up_to() < 4 => {
             return Decoded {
-                text: String::from_utf8_lossy(&bytes[..error.valid_up_to()]).into_owned(),
+                text: String::from_utf8_lossy(&bytes[..error.valid_up_to()]),
                 guessed_encoding: None,
             };
         }
@@ -265,7 +270,7 @@ fn decode_with_label(bytes: &[u8], format: SourceFormat, label: Option<&str>) ->
     let encoding = detector.guess(None, chardetng::Utf8Detection::Deny);
     let (text, _) = encoding.decode_without_bom_handling(bytes);
     Decoded {
-        text: text.into_owned(),
+        text,
         guessed_encoding: Some(encoding.name().to_string()),
     }
 }
