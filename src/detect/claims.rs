@@ -1,8 +1,10 @@
 //! The claims detector: text rules from the pattern library run over every text block
 //! of a page, one sentence at a time, with their `unless` qualifiers.
 //!
-//! All text rules of a scope are matched together with one `RegexSet` pass per
-//! sentence; only the rules the set reports are run again to find the match position.
+//! All text rules are matched together with one pass of the rule set over the whole
+//! block, which rules out most blocks at once; in a block it may match, one pass per
+//! sentence, and only the rules the set reports are run again, with their own patterns,
+//! to confirm the match and find its position.
 
 use crate::finding::{Finding, Location, Severity};
 use crate::page::text::sentences;
@@ -31,14 +33,18 @@ pub struct ClaimMatch {
 /// sentence. At most one match per rule and sentence.
 pub fn find_claims(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
     let set = rules.text_rules();
-    if set.is_empty() {
+    // Most blocks match no rule: one pass over the whole block rules them out without
+    // splitting them into sentences.
+    if set.is_empty() || !set.may_match_in_block(&block.text) {
         return Vec::new();
     }
     let mut found = Vec::new();
     for sentence in sentences(&block.text) {
         let sentence_text = &block.text[sentence.clone()];
-        // Most sentences match no rule: the plain "any match?" search is much cheaper
-        // than asking which rules match (an overlapping search over every pattern).
+        // Most sentences of a block that may match match no rule: the plain "any
+        // match?" search is much cheaper than asking which rules match (an overlapping
+        // search over every pattern). The set may also report rules that do not match
+        // (see `TextRuleSet`): each rule's own pattern decides.
         if !set.is_match(sentence_text) {
             continue;
         }
@@ -142,4 +148,268 @@ pub fn shorten(text: &str, limit: usize) -> String {
     let mut cut: String = text.chars().take(limit.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Confidence;
+    use crate::page::TextScope;
+    use crate::page::text::TextBlockBuilder;
+    use crate::rules::{Example, Examples, Rule, RuleOrigin, RulePattern};
+
+    /// A text rule set of `patterns`, in order, every rule applying to every scope.
+    fn rule_set(patterns: &[&str]) -> RuleSet {
+        let rules = patterns
+            .iter()
+            .enumerate()
+            .map(|(index, pattern)| Rule {
+                id: format!("claim-test/rule-{index}"),
+                category: "claim-test".to_string(),
+                severity: Severity::Warning,
+                confidence: Confidence::Medium,
+                language: Some("en".to_string()),
+                message: "{match}".to_string(),
+                help: String::new(),
+                description: None,
+                references: Vec::new(),
+                scope: vec![
+                    TextScope::Text,
+                    TextScope::Title,
+                    TextScope::MetaDescription,
+                    TextScope::Og,
+                    TextScope::Alt,
+                ],
+                pattern: Some(RulePattern::compiled_now(pattern).expect("test pattern")),
+                unless: None,
+                examples: Examples::default(),
+                origin: RuleOrigin {
+                    file: "test.toml".to_string(),
+                    line: 1,
+                },
+            })
+            .collect();
+        RuleSet::new(rules).expect("unique ids")
+    }
+
+    fn block(text: &str) -> TextBlock {
+        let mut builder = TextBlockBuilder::new(TextScope::Text, 0);
+        builder.push(text, 1);
+        builder.finish().expect("some text")
+    }
+
+    /// What `find_claims` must return, found the slow way: every text rule's own
+    /// pattern run over every sentence, with no rule set and no block check.
+    fn claims_sentence_by_sentence(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
+        let mut found = Vec::new();
+        for sentence in sentences(&block.text) {
+            let sentence_text = &block.text[sentence.clone()];
+            for (rule_index, rule) in rules.rules().iter().enumerate() {
+                let Some(pattern) = &rule.pattern else {
+                    continue;
+                };
+                if !rule.scope.contains(&block.scope) {
+                    continue;
+                }
+                let Some(matched) = pattern.find(sentence_text) else {
+                    continue;
+                };
+                let mut severity = Some(rule.severity);
+                if let Some(unless) = &rule.unless {
+                    let window = match unless.within {
+                        Within::Sentence => sentence_text,
+                        Within::Block => block.text.as_str(),
+                    };
+                    if unless.pattern.is_match(window) {
+                        severity = match unless.effect {
+                            Effect::Suppress => None,
+                            Effect::Downgrade => rule.severity.downgraded(),
+                        };
+                    }
+                }
+                if let Some(severity) = severity {
+                    found.push(ClaimMatch {
+                        rule_index,
+                        matched: sentence.start + matched.start..sentence.start + matched.end,
+                        sentence: sentence.clone(),
+                        severity,
+                    });
+                }
+            }
+        }
+        found
+    }
+
+    /// Sentences that start or end with what anchored rules look for, with abbreviations,
+    /// initials and an ellipsis (which do and do not end a sentence).
+    const SENTENCES: &[&str] = &[
+        "Free shipping on every order.",
+        "Hurry, the deal ends today!",
+        "Is it really free?",
+        "Save approx. 80% on U.S. orders.",
+        "-80% off, e.g. on cables.",
+        "Wait… free returns",
+        "We are Amazon",
+        "only today",
+        "Deal",
+    ];
+
+    /// Patterns with every kind of assertion the block check accepts, at a sentence's
+    /// start and end.
+    const ANCHORED: &[&str] = &[
+        r"^Free shipping",
+        r"(?i)^deal$",
+        r"today!$",
+        r"free\?$",
+        r"(?m)^Hurry\b",
+        r"\bfree returns$",
+        r"(?:^|[\s(])-[7-9]\d\s?%",
+        r"(?i)only\s+today\s*(?:[.!?]|$)",
+        r"(?i)\bwe\s+are\s+amazon\s*(?:[.!,;]|$)",
+        r"approx\. 80% on U\.S\. orders\.$",
+        r"(?-u:\b)on\s+cables\.",
+        r"\b(?:ends|every)\b",
+        r"(?i)\bwai\B",
+    ];
+
+    #[test]
+    fn the_block_check_keeps_every_match_at_sentence_edges() {
+        let rules = rule_set(ANCHORED);
+        let mut checked = 0;
+        for first in SENTENCES {
+            for second in SENTENCES {
+                for third in ["", "Deal", "Nothing to see here."] {
+                    let text = format!("{first} {second} {third}");
+                    let block = block(&text);
+                    let expected = claims_sentence_by_sentence(&rules, &block);
+                    assert_eq!(find_claims(&rules, &block), expected, "{text:?}");
+                    if !expected.is_empty() {
+                        assert!(rules.text_rules().may_match_in_block(&block.text));
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        // Most of the blocks hold some match, so the comparison above means something.
+        assert!(checked > 200, "{checked}");
+    }
+
+    #[test]
+    fn anchored_rules_match_in_the_middle_of_a_block() {
+        let rules = rule_set(&[r"^Free shipping", r"today!$"]);
+        let block = block("Read on. Free shipping on all orders. Ends today! Really.");
+        let found = find_claims(&rules, &block);
+        let matched: Vec<&str> = found
+            .iter()
+            .map(|claim| &block.text[claim.matched.clone()])
+            .collect();
+        assert_eq!(matched, ["Free shipping", "today!"]);
+        // Neither pattern matches the block as one haystack: the rule set's own anchors
+        // (multi-line, at spaces) are what let the block check through.
+        assert!(
+            rules
+                .rule_at(0)
+                .pattern
+                .as_ref()
+                .unwrap()
+                .find(&block.text)
+                .is_none()
+        );
+        assert!(
+            rules
+                .rule_at(1)
+                .pattern
+                .as_ref()
+                .unwrap()
+                .find(&block.text)
+                .is_none()
+        );
+        assert!(rules.text_rules().may_match_in_block(&block.text));
+    }
+
+    #[test]
+    fn haystack_anchors_turn_the_block_check_off() {
+        let block = block("Read on. Free shipping on all orders.");
+        for pattern in [
+            r"\AFree shipping",
+            r"(?-m)^Free shipping",
+            r"Read on\.\z",
+            r"(?mR)^Free shipping",
+            r"(?R)(?m:Read on\.$)",
+        ] {
+            let rules = rule_set(&[pattern]);
+            // Off: says "may match" even for a block no sentence of which matches.
+            assert!(
+                rules.text_rules().may_match_in_block("Nothing here."),
+                "{pattern}"
+            );
+            let found = find_claims(&rules, &block);
+            assert_eq!(found.len(), 1, "{pattern}");
+            assert_eq!(found, claims_sentence_by_sentence(&rules, &block));
+        }
+    }
+
+    #[test]
+    fn a_block_with_no_match_is_ruled_out() {
+        let rules = rule_set(ANCHORED);
+        assert!(
+            !rules
+                .text_rules()
+                .may_match_in_block("Nothing to see here. Move on.")
+        );
+        let builtin = RuleSet::load(&[]).expect("built-in library");
+        assert!(
+            !builtin
+                .text_rules()
+                .may_match_in_block("Nothing to see here. Move on.")
+        );
+    }
+
+    /// The block check relies on sentences being separated by spaces.
+    #[test]
+    fn sentences_start_and_end_at_spaces_or_the_block_edges() {
+        for first in SENTENCES {
+            for second in SENTENCES {
+                let text = format!("{first} {second} Etc. and so on... U.S. A. B. end");
+                let bytes = text.as_bytes();
+                for sentence in sentences(&text) {
+                    assert!(sentence.start == 0 || bytes[sentence.start - 1] == b' ');
+                    assert!(sentence.end == text.len() || bytes[sentence.end] == b' ');
+                }
+            }
+        }
+    }
+
+    /// The built-in library's text examples, alone and in the middle of a block, give
+    /// what matching sentence by sentence with every rule's own pattern gives.
+    #[test]
+    fn builtin_examples_are_found_as_sentence_by_sentence() {
+        let rules = RuleSet::load(&[]).expect("built-in library");
+        let mut texts = Vec::new();
+        for rule in rules.rules() {
+            let examples = &rule.examples;
+            for example in examples
+                .must_match
+                .iter()
+                .chain(&examples.ok)
+                .chain(&examples.todo_match)
+                .chain(&examples.todo_ok)
+            {
+                if let Example::Text(text) = example {
+                    texts.push(text.clone());
+                }
+            }
+        }
+        assert!(texts.len() > 300, "{}", texts.len());
+        let mut found = 0;
+        for text in &texts {
+            for text in [text.clone(), format!("Read on. {text} (And more) then.")] {
+                let block = block(&text);
+                let expected = claims_sentence_by_sentence(&rules, &block);
+                assert_eq!(find_claims(&rules, &block), expected, "{text:?}");
+                found += expected.len();
+            }
+        }
+        assert!(found > 300, "{found}");
+    }
 }

@@ -260,13 +260,18 @@ pub fn collect_script_matches(page: &Page, library: &Library) -> Vec<ScriptMatch
             continue;
         }
         let code = &script.code;
+        let found = library.signatures.find(code);
+        // Most scripts match no signature: then nothing below is needed.
+        if found.is_empty() {
+            continue;
+        }
         let gestures = merge_ranges(gesture_handler_ranges(code));
         let creates_frame =
             code.contains("createElement") && code.to_ascii_lowercase().contains("iframe");
         let writes_into_frame = code.contains("contentWindow") || code.contains("contentDocument");
         let mut lines = LineCounter::new(code, script.line);
         let mut gesture = 0;
-        for found in library.signatures.find(code) {
+        for found in found {
             let start = found.range.start;
             while gestures
                 .get(gesture)

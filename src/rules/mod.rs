@@ -118,6 +118,23 @@ fn describe_build_error(error: &meta::BuildError) -> String {
     }
 }
 
+/// True when the assertion `look` (named by its `regex_syntax::hir::Look::as_char`)
+/// sees a sentence's edges in the rule set's haystack as it sees them in the sentence
+/// alone, when the sentence is separated from its neighbours by spaces (see
+/// [`TextRuleSet::may_match_in_block`]).
+///
+/// Word boundaries, whole or half, ASCII or Unicode, do: a space and the end of the
+/// haystack are both "not a word character". So do `^` and `$` in the rule set, which
+/// is multi-line with the space as line terminator. Haystack anchors (`A`, `z`: `\A`,
+/// `\z`, `(?-m)^`) and CRLF anchors (`r`, `R`, which ignore the configured line
+/// terminator) do not, and neither does any assertion this list does not know.
+fn edges_look_alike(look: char) -> bool {
+    matches!(
+        look,
+        '^' | '$' | 'b' | 'B' | '𝛃' | '𝚩' | '<' | '>' | '〈' | '〉' | '◁' | '▷' | '◀' | '▶'
+    )
+}
+
 /// The schema name rule files must declare.
 pub const RULES_SCHEMA: &str = "promoscan-rules/v1";
 
@@ -330,11 +347,22 @@ pub struct RuleSet {
 /// Every text rule's pattern in one multi-pattern regex (what `regex::RegexSet` is, built
 /// without the literal prefilter), so that a sentence is matched against all of them in
 /// one pass of the lazy DFA.
+///
+/// The set is a filter, not the judge: it matches every sentence that some rule's own
+/// pattern matches, and possibly more, so a rule it reports is confirmed with the rule's
+/// own pattern ([`RulePattern::find`]). The extra matches come from its anchors: the set
+/// is built in multi-line mode with the space as line terminator, so `^` and `$` also
+/// match next to any space. That makes a sentence's edges look the same to the set
+/// whether the sentence stands alone or sits in its block, which is what
+/// [`TextRuleSet::may_match_in_block`] needs.
 #[derive(Debug, Clone)]
 pub struct TextRuleSet {
     regex: meta::Regex,
     /// For each pattern of `regex`, the index of its rule in the library.
     members: Vec<usize>,
+    /// True when every pattern's assertions see a sentence's edges in its block as they
+    /// see them in the sentence alone (see [`edges_look_alike`]).
+    block_check: bool,
 }
 
 impl TextRuleSet {
@@ -343,13 +371,32 @@ impl TextRuleSet {
         self.members.is_empty()
     }
 
-    /// True when some text rule matches somewhere in `text`.
+    /// True when some text rule may match somewhere in `text` (always true when one
+    /// does; see the type's documentation for when it also says true).
     pub fn is_match(&self, text: &str) -> bool {
         self.regex.is_match(text)
     }
 
-    /// The library index (for [`RuleSet::rule_at`]) of every text rule that matches
-    /// somewhere in `text`, in library order.
+    /// False only when no sentence of `block` can match a text rule, so that a block can
+    /// be skipped with one pass instead of being split into sentences and matched one
+    /// sentence at a time. `block` is normalised text whose sentences are separated by
+    /// spaces, as [`crate::page::text::sentences`] splits it: each sentence starts at the
+    /// block's start or after a space, and ends at the block's end or before a space.
+    ///
+    /// Why a block the set does not match holds no matching sentence: a sentence's
+    /// match is found at the same place in the block (its characters are the same), and
+    /// the only parts of a pattern that look outside the characters they match are its
+    /// assertions. Around a sentence edge, word boundaries see a non-word character
+    /// (the space) in the block and nothing in the sentence, which they treat alike; `^`
+    /// and `$` match next to a space in this set. Assertions that only match at the
+    /// haystack's very edges (`\A`, `\z`, `(?-m)^`) or CRLF line anchors would not, so
+    /// a set with any of them says true here and leaves the work to the sentences.
+    pub fn may_match_in_block(&self, block: &str) -> bool {
+        !self.block_check || self.regex.is_match(block)
+    }
+
+    /// The library index (for [`RuleSet::rule_at`]) of every text rule that may match
+    /// somewhere in `text` (as for [`TextRuleSet::is_match`]), in library order.
     pub fn matching_rules(&self, text: &str) -> Vec<usize> {
         let mut matched = regex_automata::PatternSet::new(self.regex.pattern_len());
         self.regex
@@ -379,16 +426,36 @@ impl RuleSet {
                 ));
             }
         }
-        let text_members: Vec<usize> = rules
-            .iter()
-            .enumerate()
-            .filter(|(_, rule)| rule.pattern.is_some())
-            .map(|(index, _)| index)
-            .collect();
-        let patterns: Vec<&str> = text_members
-            .iter()
-            .filter_map(|&index| rules[index].pattern.as_ref().map(RulePattern::as_str))
-            .collect();
+        let combine_error = |message: String| {
+            RuleError::invalid(
+                "(rule set)",
+                0,
+                None,
+                format!("cannot combine patterns: {message}"),
+            )
+        };
+        // Multi-line, so that `^` and `$` match at the line terminator the set is
+        // configured with below (sentences hold no line feed, so `.` is unaffected).
+        let syntax = regex_automata::util::syntax::Config::new()
+            .utf8(true)
+            .multi_line(true);
+        let mut text_members = Vec::new();
+        let mut hirs = Vec::new();
+        let mut block_check = true;
+        for (index, rule) in rules.iter().enumerate() {
+            let Some(pattern) = &rule.pattern else {
+                continue;
+            };
+            let hir = regex_automata::util::syntax::parse_with(pattern.as_str(), &syntax)
+                .map_err(|error| combine_error(error.to_string()))?;
+            block_check &= hir
+                .properties()
+                .look_set()
+                .iter()
+                .all(|look| edges_look_alike(look.as_char()));
+            text_members.push(index);
+            hirs.push(hir);
+        }
         // As `regex::RegexSet` configures it, minus the literal prefilter: a library's
         // `(?i)` alternations yield too many literals for one to help, and extracting
         // them was a quarter of the load time.
@@ -398,25 +465,19 @@ impl RuleSet {
             .utf8_empty(true)
             .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
             .nfa_size_limit(Some(REGEX_SET_SIZE_LIMIT))
-            .hybrid_cache_capacity(REGEX_SET_DFA_CACHE);
+            .hybrid_cache_capacity(REGEX_SET_DFA_CACHE)
+            .line_terminator(b' ');
         let regex = meta::Builder::new()
             .configure(config)
-            .syntax(regex_automata::util::syntax::Config::new().utf8(true))
-            .build_many(&patterns)
-            .map_err(|error| {
-                RuleError::invalid(
-                    "(rule set)",
-                    0,
-                    None,
-                    format!("cannot combine patterns: {}", describe_build_error(&error)),
-                )
-            })?;
+            .build_many_from_hir(&hirs)
+            .map_err(|error| combine_error(describe_build_error(&error)))?;
         Ok(RuleSet {
             rules,
             by_id,
             text_set: TextRuleSet {
                 regex,
                 members: text_members,
+                block_check,
             },
         })
     }
