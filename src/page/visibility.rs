@@ -203,6 +203,7 @@ impl Visibility {
         let mut candidates: Vec<usize> = Vec::new();
         // The hints and inline declarations of the current element (memory reused).
         let mut own_declarations = Declarations::default();
+        let mut tags = TagCache::default();
         for (id, node) in nodes.iter().enumerate() {
             // Keep `ancestors` the chain from the root to this node's parent (nodes come
             // in document order, so the parent is always on the stack).
@@ -226,7 +227,7 @@ impl Visibility {
             let from = symbol_stack.len();
             let own = match &node.kind {
                 NodeKind::Element { name, .. } => {
-                    index.node_symbols(node, &mut symbol_stack);
+                    index.node_symbols(node, &mut tags, &mut symbol_stack);
                     let symbols = &symbol_stack[from..];
                     own_declarations.clear();
                     let hints = presentational_hints(node, name, &mut own_declarations);
@@ -234,10 +235,15 @@ impl Visibility {
                         .attr("style")
                         .map(|style| own_declarations.parse_list(&strip_comments(style)))
                         .unwrap_or_default();
-                    let mut style = Style::default();
+                    // Made on the first declaration that applies: most elements have none.
+                    let mut style: Option<Style> = None;
                     for (position, (declaration, value)) in own_declarations.iter(hints).enumerate()
                     {
-                        style.apply(declaration, value, Priority::hint(position));
+                        style.get_or_insert_default().apply(
+                            declaration,
+                            value,
+                            Priority::hint(position),
+                        );
                     }
                     if matcher.budget > 0 {
                         index.candidates(symbols, &mut candidates);
@@ -260,20 +266,29 @@ impl Visibility {
                         let block = sheet.declarations.iter(rule.block.clone());
                         for (position, (declaration, value)) in block.enumerate() {
                             let priority = Priority::rule(declaration.important, rule, position);
-                            style.apply(declaration, value, priority);
+                            style
+                                .get_or_insert_default()
+                                .apply(declaration, value, priority);
                         }
                     }
                     for (position, (declaration, value)) in
                         own_declarations.iter(inline).enumerate()
                     {
-                        style.apply(declaration, value, Priority::inline(declaration, position));
+                        let priority = Priority::inline(declaration, position);
+                        style
+                            .get_or_insert_default()
+                            .apply(declaration, value, priority);
                     }
-                    if !style.applied && !may_hide_without_css(node, name) {
+                    match style {
                         // Most elements: no CSS at all, nothing to read (a test checks
                         // that `interpret` says the same).
-                        Own::NONE
-                    } else {
-                        interpret(node, name, &style, parent.blockifies_children)
+                        None if !may_hide_without_css(node, name) => Own::NONE,
+                        style => interpret(
+                            node,
+                            name,
+                            &style.unwrap_or_default(),
+                            parent.blockifies_children,
+                        ),
                     }
                 }
                 _ => Own::NONE,
@@ -619,13 +634,10 @@ impl Priority {
 #[derive(Default)]
 struct Style<'a> {
     slots: [Option<(Priority, &'a str)>; PROPERTY_COUNT],
-    /// True once any declaration was applied.
-    applied: bool,
 }
 
 impl<'a> Style<'a> {
     fn apply(&mut self, declaration: &Declaration, value: &'a str, priority: Priority) {
-        self.applied = true;
         let slot = &mut self.slots[declaration.property as usize];
         if slot.is_none_or(|(current, _)| priority >= current) {
             *slot = Some((priority, value));
@@ -791,19 +803,34 @@ const TRACKED: &[&str] = &[
 /// Longest name in [`TRACKED`].
 const LONGEST_TRACKED: usize = 19;
 
+/// At most this many names of [`TRACKED`] have the same length.
+const MOST_OF_ONE_LENGTH: usize = 6;
+
+/// For each length, the indices in [`TRACKED`] of the names of that length, then
+/// `u8::MAX`: a name is compared with those few only.
+const TRACKED_BY_LENGTH: [[u8; MOST_OF_ONE_LENGTH]; LONGEST_TRACKED + 1] = {
+    let mut table = [[u8::MAX; MOST_OF_ONE_LENGTH]; LONGEST_TRACKED + 1];
+    let mut index = 0;
+    while index < TRACKED.len() {
+        let length = TRACKED[index].len();
+        let mut slot = 0;
+        while table[length][slot] != u8::MAX {
+            slot += 1;
+        }
+        table[length][slot] = index as u8;
+        index += 1;
+    }
+    table
+};
+
 /// The [`TRACKED`] name that `name` is in any ASCII case, if any. Allocates nothing.
 fn tracked_name(name: &str) -> Option<&'static str> {
-    let bytes = name.as_bytes();
-    if bytes.len() > LONGEST_TRACKED {
-        return None;
-    }
-    let mut buffer = [0u8; LONGEST_TRACKED];
-    let lower = &mut buffer[..bytes.len()];
-    lower.copy_from_slice(bytes);
-    lower.make_ascii_lowercase();
-    TRACKED
+    let same_length = TRACKED_BY_LENGTH.get(name.len())?;
+    same_length
         .iter()
-        .find(|tracked| tracked.as_bytes() == &*lower)
+        .take_while(|index| **index != u8::MAX)
+        .filter_map(|index| TRACKED.get(usize::from(*index)))
+        .find(|tracked| tracked.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
         .copied()
 }
 
@@ -2134,20 +2161,24 @@ impl RuleIndex {
 
     /// The symbols an element carries (its tag, id, classes and attribute names that some
     /// rule uses),
-    /// sorted and without duplicates, appended to `symbols`.
-    fn node_symbols(&self, node: &Node, symbols: &mut Vec<u32>) {
+    /// sorted and without duplicates, appended to `symbols`. Tags are looked up through
+    /// `tags`.
+    fn node_symbols(&self, node: &Node, tags: &mut TagCache, symbols: &mut Vec<u32>) {
         if self.by_symbol.is_empty() {
             return;
         }
         let from = symbols.len();
+        if let Some(symbol) = node
+            .element_name()
+            .and_then(|name| tags.symbol(name, &self.symbols[KeyKind::Tag as usize]))
+        {
+            symbols.push(symbol);
+        }
         let mut lookup = |kind: KeyKind, name: &str| {
             if let Some(symbol) = self.symbols[kind as usize].get(name) {
                 symbols.push(*symbol);
             }
         };
-        if let Some(name) = node.element_name() {
-            lookup(KeyKind::Tag, name);
-        }
         if let Some(id) = node.attr("id") {
             lookup(KeyKind::Id, id);
         }
@@ -2183,6 +2214,42 @@ impl RuleIndex {
             }
         }
         out.extend_from_slice(&self.universal);
+    }
+}
+
+/// Number of entries of a [`TagCache`].
+const TAG_CACHE_SLOTS: usize = 16;
+
+/// Recent lookups of tag names in the rule index: pages repeat a few tag names (`div`,
+/// `p`, `a`), and comparing a short name costs less than hashing it.
+#[derive(Debug, Default)]
+struct TagCache {
+    /// (tag name, its symbol if some rule uses it), at a slot chosen by the name.
+    slots: [Option<(String, Option<u32>)>; TAG_CACHE_SLOTS],
+}
+
+impl TagCache {
+    /// The symbol of tag `name`: the cached answer, or else `tags`'s (then cached).
+    fn symbol(&mut self, name: &str, tags: &HashMap<String, u32>) -> Option<u32> {
+        let bytes = name.as_bytes();
+        let first = usize::from(bytes.first().copied().unwrap_or(0));
+        let last = usize::from(bytes.last().copied().unwrap_or(0));
+        let slot = &mut self.slots[(bytes.len() + 7 * first + last) % TAG_CACHE_SLOTS];
+        if let Some((cached, symbol)) = slot
+            && cached == name
+        {
+            return *symbol;
+        }
+        let symbol = tags.get(name).copied();
+        match slot {
+            Some((cached, cached_symbol)) => {
+                cached.clear();
+                cached.push_str(name);
+                *cached_symbol = symbol;
+            }
+            None => *slot = Some((name.to_string(), symbol)),
+        }
+        symbol
     }
 }
 
