@@ -1006,7 +1006,10 @@ fn is_valid(property: Property, value: &str) -> bool {
         | Property::PaddingTop
         | Property::PaddingRight
         | Property::PaddingBottom
-        | Property::PaddingLeft => !length_px(value).is_some_and(|px| px < 0.0),
+        // Only a minus sign makes a length negative: most values need no reading.
+        | Property::PaddingLeft => {
+            !value.contains('-') || !length_px(value).is_some_and(|px| px < 0.0)
+        }
         _ => true,
     }
 }
@@ -1906,6 +1909,10 @@ fn decode_escapes(text: &str, protect: bool) -> Cow<'_, str> {
 
 /// Turns the stand-ins of [`decode_escapes`] back into the characters they stand for.
 fn unprotect(text: &str) -> String {
+    // The stand-ins are not ASCII: most names have none.
+    if text.is_ascii() {
+        return text.to_string();
+    }
     text.chars()
         .map(|c| match (c as u32).checked_sub(PROTECTED_BASE) {
             Some(ascii) if ascii < 0x80 => char::from_u32(ascii).unwrap_or(c),
@@ -3107,6 +3114,44 @@ mod tests {
             + "opacity:0 !important;margin:0 0 0 -9999px;padding:1px 2px;display:block;\
                opacity:1;inset:0 1px 2px;overflow:hidden auto;padding-left:0 !important";
         assert_eq!(read_list(&long), reference::parse_declaration_list(&long));
+    }
+
+    #[test]
+    fn lengths_without_a_minus_sign_are_never_negative() {
+        let values = reference::TRICKY_VALUES.iter().copied().chain([
+            "calc(-1px)",
+            "-0",
+            "-.5em",
+            "1e-5px",
+            "+-1px",
+            "-moz-calc(-2px)",
+            "1E+3PX",
+        ]);
+        for value in values {
+            let value = value.to_ascii_lowercase();
+            let negative = length_px(&value).is_some_and(|px| px < 0.0);
+            assert!(value.contains('-') || !negative, "{value:?}");
+            for property in [Property::Width, Property::MaxHeight, Property::PaddingLeft] {
+                let expected = is_global(&value) || value.contains("var(") || !negative;
+                assert_eq!(is_valid(property, &value), expected, "{value:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn unprotect_undoes_the_stand_ins_of_decode_escapes() {
+        for text in [".md\\:block", "a\\.b", "plain", "caf\u{e9}", "\\31 23", ""] {
+            let decoded = decode_escapes(text, true);
+            let slow: String = decoded
+                .chars()
+                .map(|c| match (c as u32).checked_sub(PROTECTED_BASE) {
+                    Some(ascii) if ascii < 0x80 => char::from_u32(ascii).unwrap_or(c),
+                    _ => c,
+                })
+                .collect();
+            assert_eq!(unprotect(&decoded), slow, "{text:?}");
+        }
+        assert_eq!(unprotect(&decode_escapes(".md\\:block", true)), ".md:block");
     }
 
     #[test]
