@@ -86,7 +86,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
+use std::ops::Range;
 
 use simplecss::{AttributeOperator, DeclarationTokenizer, SelectorToken, SelectorTokenizer};
 
@@ -200,6 +201,9 @@ impl Visibility {
         let mut symbol_stack: Vec<u32> = Vec::new();
         let mut counts = vec![0u32; index.symbol_count()];
         let mut candidates: Vec<usize> = Vec::new();
+        // The hints and inline declarations of the current element (memory reused).
+        let mut own_declarations = Declarations::default();
+        let mut tags = TagCache::default();
         for (id, node) in nodes.iter().enumerate() {
             // Keep `ancestors` the chain from the root to this node's parent (nodes come
             // in document order, so the parent is always on the stack).
@@ -223,16 +227,23 @@ impl Visibility {
             let from = symbol_stack.len();
             let own = match &node.kind {
                 NodeKind::Element { name, .. } => {
-                    index.node_symbols(node, &mut symbol_stack);
+                    index.node_symbols(node, &mut tags, &mut symbol_stack);
                     let symbols = &symbol_stack[from..];
-                    let hints = presentational_hints(node, name);
+                    own_declarations.clear();
+                    let hints = presentational_hints(node, name, &mut own_declarations);
                     let inline = node
                         .attr("style")
-                        .map(|style| parse_declaration_list(&strip_comments(style)))
+                        .map(|style| own_declarations.parse_list(&strip_comments(style)))
                         .unwrap_or_default();
-                    let mut style = Style::default();
-                    for (position, declaration) in hints.iter().enumerate() {
-                        style.apply(declaration, Priority::hint(position));
+                    // Made on the first declaration that applies: most elements have none.
+                    let mut style: Option<Style> = None;
+                    for (position, (declaration, value)) in own_declarations.iter(hints).enumerate()
+                    {
+                        style.get_or_insert_default().apply(
+                            declaration,
+                            value,
+                            Priority::hint(position),
+                        );
                     }
                     if matcher.budget > 0 {
                         index.candidates(symbols, &mut candidates);
@@ -252,23 +263,32 @@ impl Visibility {
                         {
                             continue;
                         }
-                        let Some(block) = sheet.blocks.get(rule.block) else {
-                            continue;
-                        };
-                        for (position, declaration) in block.iter().enumerate() {
+                        let block = sheet.declarations.iter(rule.block.clone());
+                        for (position, (declaration, value)) in block.enumerate() {
                             let priority = Priority::rule(declaration.important, rule, position);
-                            style.apply(declaration, priority);
+                            style
+                                .get_or_insert_default()
+                                .apply(declaration, value, priority);
                         }
                     }
-                    for (position, declaration) in inline.iter().enumerate() {
-                        style.apply(declaration, Priority::inline(declaration, position));
+                    for (position, (declaration, value)) in
+                        own_declarations.iter(inline).enumerate()
+                    {
+                        let priority = Priority::inline(declaration, position);
+                        style
+                            .get_or_insert_default()
+                            .apply(declaration, value, priority);
                     }
-                    if !style.applied && !may_hide_without_css(node, name) {
+                    match style {
                         // Most elements: no CSS at all, nothing to read (a test checks
                         // that `interpret` says the same).
-                        Own::NONE
-                    } else {
-                        interpret(node, name, &style, parent.blockifies_children)
+                        None if !may_hide_without_css(node, name) => Own::NONE,
+                        style => interpret(
+                            node,
+                            name,
+                            &style.unwrap_or_default(),
+                            parent.blockifies_children,
+                        ),
                     }
                 }
                 _ => Own::NONE,
@@ -454,12 +474,115 @@ enum Property {
 const PROPERTY_COUNT: usize = 28;
 const _: () = assert!(Property::PaddingLeft as usize + 1 == PROPERTY_COUNT);
 
-/// One declaration of a tracked longhand, value lower-cased.
+/// One declaration of a tracked longhand. Its value, lower-cased, is the range `value` of
+/// the [`Declarations`] it was read into.
 #[derive(Debug, Clone)]
 struct Declaration {
     property: Property,
-    value: String,
+    value: Range<usize>,
     important: bool,
+}
+
+/// Declarations of one or more blocks, their values side by side in one string (no
+/// allocation per value).
+#[derive(Debug, Default)]
+struct Declarations {
+    /// The declarations, block after block.
+    items: Vec<Declaration>,
+    /// The lower-cased values; each declaration names its range.
+    values: String,
+}
+
+impl Declarations {
+    /// Forgets every declaration, keeping the memory.
+    fn clear(&mut self) {
+        self.items.clear();
+        self.values.clear();
+    }
+
+    /// The declarations of `range` (as returned by the `parse_list` and `push` calls that
+    /// added them), each with its value.
+    fn iter(&self, range: Range<usize>) -> impl Iterator<Item = (&Declaration, &str)> {
+        self.items
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .map(|declaration| {
+                let value = self.values.get(declaration.value.clone()).unwrap_or("");
+                (declaration, value)
+            })
+    }
+
+    /// Reads a declaration list (`a:b; c:d !important`) and appends its tracked longhands.
+    /// Comments must already be gone. Returns the range of the appended declarations:
+    /// only the last declaration of each property (per importance) can win, so only those
+    /// are kept, which bounds the work per matched element whatever the block's length.
+    fn parse_list(&mut self, text: &str) -> Range<usize> {
+        let start = self.items.len();
+        let mut position = 0;
+        while position <= text.len() {
+            let stop = scan_until(text, position, b";");
+            let chunk = &text[position..stop];
+            position = stop + 1;
+            // A nested rule (CSS nesting) is not a declaration.
+            if chunk.contains('{') {
+                continue;
+            }
+            match quick_declaration(chunk) {
+                Quick::NotTracked => {}
+                Quick::Read(name, value, important) => self.push(name, value, important),
+                Quick::Unsure => {
+                    if let Some((name, value, important)) = parse_declaration(chunk) {
+                        self.push(name, &value, important);
+                    }
+                }
+            }
+        }
+        self.keep_winners(start);
+        start..self.items.len()
+    }
+
+    /// Appends the valid longhands of one declaration of a [`TRACKED`] name.
+    fn push(&mut self, name: &str, value: &str, important: bool) {
+        let from = self.values.len();
+        self.values.push_str(value);
+        let lowered = &mut self.values[from..];
+        lowered.make_ascii_lowercase();
+        let lowered = &self.values[from..];
+        for (property, range) in expand(name, lowered).iter() {
+            if is_valid(property, &lowered[range.clone()]) {
+                self.items.push(Declaration {
+                    property,
+                    value: from + range.start..from + range.end,
+                    important,
+                });
+            }
+        }
+    }
+
+    /// Drops every declaration from `start` on that a later one of the same property and
+    /// importance overrides, keeping the order of the others.
+    fn keep_winners(&mut self, start: usize) {
+        let mut last = [[usize::MAX; 2]; PROPERTY_COUNT];
+        for (index, declaration) in self.items.iter().enumerate().skip(start) {
+            last[declaration.property as usize][usize::from(declaration.important)] = index;
+        }
+        let mut kept = start;
+        for index in start..self.items.len() {
+            let declaration = &self.items[index];
+            if last[declaration.property as usize][usize::from(declaration.important)] == index {
+                self.items.swap(kept, index);
+                kept += 1;
+            }
+        }
+        self.items.truncate(kept);
+    }
+
+    /// Removes everything from `items` and `values` on (undoes the last additions).
+    fn truncate(&mut self, items: usize, values: usize) {
+        self.items.truncate(items);
+        self.values.truncate(values);
+    }
 }
 
 /// Where a declaration stands in the cascade; the greatest wins.
@@ -511,16 +634,13 @@ impl Priority {
 #[derive(Default)]
 struct Style<'a> {
     slots: [Option<(Priority, &'a str)>; PROPERTY_COUNT],
-    /// True once any declaration was applied.
-    applied: bool,
 }
 
 impl<'a> Style<'a> {
-    fn apply(&mut self, declaration: &'a Declaration, priority: Priority) {
-        self.applied = true;
+    fn apply(&mut self, declaration: &Declaration, value: &'a str, priority: Priority) {
         let slot = &mut self.slots[declaration.property as usize];
         if slot.is_none_or(|(current, _)| priority >= current) {
-            *slot = Some((priority, declaration.value.as_str()));
+            *slot = Some((priority, value));
         }
     }
 
@@ -529,40 +649,88 @@ impl<'a> Style<'a> {
     }
 }
 
-/// Parses a declaration list (`a:b; c:d !important`) into tracked longhands. Comments
-/// must already be gone.
+/// Parses a declaration list into tracked longhands (see [`Declarations::parse_list`]).
+#[cfg(test)]
 fn parse_declaration_list(text: &str) -> Vec<Declaration> {
-    let mut declarations = Vec::new();
-    for chunk in split_top_level(text, b';') {
-        // A nested rule (CSS nesting) is not a declaration.
-        if chunk.contains('{') {
-            continue;
-        }
-        if let Some((name, value, important)) = parse_declaration(chunk) {
-            for (property, value) in expand(name, &value) {
-                if is_valid(property, &value) {
-                    declarations.push(Declaration {
-                        property,
-                        value,
-                        important,
-                    });
-                }
-            }
-        }
+    let mut declarations = Declarations::default();
+    declarations.parse_list(text);
+    declarations.items
+}
+
+/// What [`quick_declaration`] made of one declaration.
+#[derive(Debug, PartialEq)]
+enum Quick<'t> {
+    /// Malformed, or a property we do not read: nothing to keep.
+    NotTracked,
+    /// (name from [`TRACKED`], value as written, important).
+    Read(&'static str, &'t str, bool),
+    /// Escapes, strings or other characters only [`parse_declaration`] reads right.
+    Unsure,
+}
+
+/// Reads one declaration without allocating, when that is sure to give what
+/// [`parse_declaration`] gives: the text has no escapes, and the part that `simplecss`
+/// would read is plain ASCII (letters, digits, spaces and `-_.,%#+():`), for which its
+/// verdict comes down to [`simplecss_reads_a_term`].
+fn quick_declaration(chunk: &str) -> Quick<'_> {
+    if chunk.contains('\\') {
+        return Quick::Unsure;
     }
-    // Only the last declaration of a property (per importance) can win; keeping just
-    // those bounds the work per matched element whatever the block's length.
-    let mut seen = [[false; 2]; PROPERTY_COUNT];
-    let mut kept: Vec<Declaration> = declarations
-        .into_iter()
-        .rev()
-        .filter(|declaration| {
-            let seen = &mut seen[declaration.property as usize][usize::from(declaration.important)];
-            !std::mem::replace(seen, true)
-        })
-        .collect();
-    kept.reverse();
-    kept
+    // The first colon of the chunk ends the name (a trailing `!important` has none).
+    let Some(colon) = chunk.find(':') else {
+        return Quick::NotTracked;
+    };
+    // Most declarations (`color`, `font`...) name a property we do not read: they are
+    // refused here, before anything else is looked at.
+    let Some(name) = tracked_name(chunk[..colon].trim()) else {
+        return Quick::NotTracked;
+    };
+    let text = chunk.trim();
+    let (body, important) = split_important(text);
+    let plain = |byte: &u8| byte.is_ascii_alphanumeric() || b" \t\n\r\x0c-_.,%#+():".contains(byte);
+    if !body.as_bytes().iter().all(plain) {
+        return Quick::Unsure;
+    }
+    let Some(colon) = body.find(':') else {
+        return Quick::Unsure;
+    };
+    let value = &body[colon + 1..];
+    if !simplecss_reads_a_term(value) {
+        return Quick::NotTracked;
+    }
+    let value = value.trim();
+    if value.is_empty() {
+        return Quick::NotTracked;
+    }
+    Quick::Read(name, value, important)
+}
+
+/// `!important` in any case and spacing (`! IMPORTANT`) at the end of a trimmed
+/// declaration: (the declaration without it, whether it was there).
+fn split_important(text: &str) -> (&str, bool) {
+    match text.rfind('!') {
+        Some(bang) if text[bang + 1..].trim().eq_ignore_ascii_case("important") => {
+            (text[..bang].trim_end(), true)
+        }
+        _ => (text, false),
+    }
+}
+
+/// Whether `simplecss` accepts a declaration whose name is fine and whose value (what
+/// follows the colon) is plain ASCII as [`quick_declaration`] defines it, without `!`:
+/// it does when it can read a first term of the value (a number, a hash, a comma, an
+/// identifier, or a function call with a closing parenthesis somewhere after it).
+fn simplecss_reads_a_term(value: &str) -> bool {
+    let value = value.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    match value.as_bytes().first() {
+        Some(b'#' | b'+' | b'-' | b'0'..=b'9' | b'.' | b',') => true,
+        Some(b'_' | b'a'..=b'z' | b'A'..=b'Z') => {
+            let rest = value
+                .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            rest.strip_prefix('(').is_none_or(|args| args.contains(')'))
+        }
+        _ => false,
+    }
 }
 
 /// One declaration: (lower-case name, lower-case value, important). `None` when it is
@@ -570,13 +738,7 @@ fn parse_declaration_list(text: &str) -> Vec<Declaration> {
 fn parse_declaration(chunk: &str) -> Option<(&'static str, String, bool)> {
     let decoded = decode_escapes(chunk, false);
     let text = decoded.trim();
-    // `!important` in any case and spacing (`! IMPORTANT`).
-    let (body, important) = match text.rfind('!') {
-        Some(bang) if text[bang + 1..].trim().eq_ignore_ascii_case("important") => {
-            (text[..bang].trim_end(), true)
-        }
-        _ => (text, false),
-    };
+    let (body, important) = split_important(text);
     let colon = body.find(':')?;
     let name = body[..colon].trim();
     // Most declarations (`color`, `font`...) name a property we do not read: they are
@@ -641,25 +803,68 @@ const TRACKED: &[&str] = &[
 /// Longest name in [`TRACKED`].
 const LONGEST_TRACKED: usize = 19;
 
+/// At most this many names of [`TRACKED`] have the same length.
+const MOST_OF_ONE_LENGTH: usize = 6;
+
+/// For each length, the indices in [`TRACKED`] of the names of that length, then
+/// `u8::MAX`: a name is compared with those few only.
+const TRACKED_BY_LENGTH: [[u8; MOST_OF_ONE_LENGTH]; LONGEST_TRACKED + 1] = {
+    let mut table = [[u8::MAX; MOST_OF_ONE_LENGTH]; LONGEST_TRACKED + 1];
+    let mut index = 0;
+    while index < TRACKED.len() {
+        let length = TRACKED[index].len();
+        let mut slot = 0;
+        while table[length][slot] != u8::MAX {
+            slot += 1;
+        }
+        table[length][slot] = index as u8;
+        index += 1;
+    }
+    table
+};
+
 /// The [`TRACKED`] name that `name` is in any ASCII case, if any. Allocates nothing.
 fn tracked_name(name: &str) -> Option<&'static str> {
-    let bytes = name.as_bytes();
-    if bytes.len() > LONGEST_TRACKED {
-        return None;
-    }
-    let mut buffer = [0u8; LONGEST_TRACKED];
-    let lower = &mut buffer[..bytes.len()];
-    lower.copy_from_slice(bytes);
-    lower.make_ascii_lowercase();
-    TRACKED
+    let same_length = TRACKED_BY_LENGTH.get(name.len())?;
+    same_length
         .iter()
-        .find(|tracked| tracked.as_bytes() == &*lower)
+        .take_while(|index| **index != u8::MAX)
+        .filter_map(|index| TRACKED.get(usize::from(*index)))
+        .find(|tracked| tracked.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
         .copied()
 }
 
+/// The longhands one declaration sets (at most four), each with the range of its value
+/// within the declaration's value.
+#[derive(Debug, Default)]
+struct Longhands {
+    items: [Option<(Property, Range<usize>)>; 4],
+}
+
+impl Longhands {
+    /// The given longhands (the first four).
+    fn of(pairs: impl IntoIterator<Item = (Property, Range<usize>)>) -> Longhands {
+        let mut longhands = Longhands::default();
+        for (slot, pair) in longhands.items.iter_mut().zip(pairs) {
+            *slot = Some(pair);
+        }
+        longhands
+    }
+
+    /// True when the declaration sets nothing we read.
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.items.iter().all(Option::is_none)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Property, Range<usize>)> + '_ {
+        self.items.iter().flatten().cloned()
+    }
+}
+
 /// Expands a declaration into the tracked longhands it sets.
-fn expand(name: &str, value: &str) -> Vec<(Property, String)> {
-    let single = |property: Property| vec![(property, value.to_string())];
+fn expand(name: &str, value: &str) -> Longhands {
+    let single = |property: Property| Longhands::of([(property, 0..value.len())]);
     match name {
         "display" => single(Property::Display),
         "visibility" => single(Property::Visibility),
@@ -692,22 +897,21 @@ fn expand(name: &str, value: &str) -> Vec<(Property, String)> {
         "padding-bottom" => single(Property::PaddingBottom),
         "padding-left" => single(Property::PaddingLeft),
         "overflow" => {
-            let parts = split_values(value);
-            match parts.as_slice() {
-                [both] => vec![
-                    (Property::OverflowX, both.to_string()),
-                    (Property::OverflowY, both.to_string()),
-                ],
-                [x, y] => vec![
-                    (Property::OverflowX, x.to_string()),
-                    (Property::OverflowY, y.to_string()),
-                ],
-                _ => Vec::new(),
+            let mut parts = value_ranges(value);
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(both), None, None) => Longhands::of([
+                    (Property::OverflowX, both.clone()),
+                    (Property::OverflowY, both),
+                ]),
+                (Some(x), Some(y), None) => {
+                    Longhands::of([(Property::OverflowX, x), (Property::OverflowY, y)])
+                }
+                _ => Longhands::default(),
             }
         }
         "margin" => match four_sides(value) {
-            Some([_, _, _, left]) => vec![(Property::MarginLeft, left)],
-            None => Vec::new(),
+            Some([_, _, _, left]) => Longhands::of([(Property::MarginLeft, left)]),
+            None => Longhands::default(),
         },
         "padding" => sides(
             value,
@@ -727,29 +931,32 @@ fn expand(name: &str, value: &str) -> Vec<(Property, String)> {
                 Property::Left,
             ],
         ),
-        _ => Vec::new(),
+        _ => Longhands::default(),
     }
 }
 
 /// A four-sides shorthand (`padding`, `inset`) into its longhands.
-fn sides(value: &str, properties: [Property; 4]) -> Vec<(Property, String)> {
+fn sides(value: &str, properties: [Property; 4]) -> Longhands {
     match four_sides(value) {
-        Some(values) => properties.into_iter().zip(values).collect(),
-        None => Vec::new(),
+        Some(ranges) => Longhands::of(properties.into_iter().zip(ranges)),
+        None => Longhands::default(),
     }
 }
 
-/// 1-4 values as (top, right, bottom, left), CSS shorthand style.
-fn four_sides(value: &str) -> Option<[String; 4]> {
-    let parts = split_values(value);
-    let [top, right, bottom, left] = match parts.as_slice() {
-        [all] => [*all, *all, *all, *all],
-        [vertical, horizontal] => [*vertical, *horizontal, *vertical, *horizontal],
-        [top, horizontal, bottom] => [*top, *horizontal, *bottom, *horizontal],
-        [top, right, bottom, left] => [*top, *right, *bottom, *left],
-        _ => return None,
-    };
-    Some([top, right, bottom, left].map(str::to_string))
+/// 1-4 values as the ranges of (top, right, bottom, left), CSS shorthand style.
+fn four_sides(value: &str) -> Option<[Range<usize>; 4]> {
+    let mut parts = value_ranges(value);
+    let first = parts.next()?;
+    let (second, third, fourth) = (parts.next(), parts.next(), parts.next());
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(match (second, third, fourth) {
+        (None, _, _) => [first.clone(), first.clone(), first.clone(), first],
+        (Some(horizontal), None, _) => [first.clone(), horizontal.clone(), first, horizontal],
+        (Some(horizontal), Some(bottom), None) => [first, horizontal.clone(), bottom, horizontal],
+        (Some(right), Some(bottom), Some(left)) => [first, right, bottom, left],
+    })
 }
 
 /// `inherit`, `initial` and the other keywords every property accepts.
@@ -799,7 +1006,10 @@ fn is_valid(property: Property, value: &str) -> bool {
         | Property::PaddingTop
         | Property::PaddingRight
         | Property::PaddingBottom
-        | Property::PaddingLeft => !length_px(value).is_some_and(|px| px < 0.0),
+        // Only a minus sign makes a length negative: most values need no reading.
+        | Property::PaddingLeft => {
+            !value.contains('-') || !length_px(value).is_some_and(|px| px < 0.0)
+        }
         _ => true,
     }
 }
@@ -848,7 +1058,7 @@ const DISPLAY_KEYWORDS: &[&str] = &[
 
 /// `width`/`height` attributes become CSS lengths on embedded content (presentational
 /// hints, overridden by any author CSS).
-fn presentational_hints(node: &Node, name: &str) -> Vec<Declaration> {
+fn presentational_hints(node: &Node, name: &str, out: &mut Declarations) -> Range<usize> {
     let maps_size = match name {
         "iframe" | "img" | "embed" | "object" | "video" | "canvas" | "svg" => true,
         "input" => node
@@ -856,38 +1066,48 @@ fn presentational_hints(node: &Node, name: &str) -> Vec<Declaration> {
             .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("image")),
         _ => false,
     };
+    let start = out.items.len();
     if !maps_size {
-        return Vec::new();
+        return start..start;
     }
-    [("width", Property::Width), ("height", Property::Height)]
-        .into_iter()
-        .filter_map(|(attribute, property)| {
-            let value = dimension_attribute(node.attr(attribute)?)?;
-            Some(Declaration {
+    for (attribute, property) in [("width", Property::Width), ("height", Property::Height)] {
+        let from = out.values.len();
+        if node
+            .attr(attribute)
+            .is_some_and(|value| dimension_attribute(value, &mut out.values))
+        {
+            out.items.push(Declaration {
                 property,
-                value,
+                value: from..out.values.len(),
                 important: false,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    start..out.items.len()
 }
 
 /// HTML's rules for dimension values: leading digits (a fraction allowed), `%` for a
-/// percentage, anything after ignored (`"1px"` is 1). `None` when there is no number.
-fn dimension_attribute(value: &str) -> Option<String> {
+/// percentage, anything after ignored (`"1px"` is 1). The CSS length is appended to `out`;
+/// false (and nothing appended) when there is no number.
+fn dimension_attribute(value: &str, out: &mut String) -> bool {
     let value = value.trim_start_matches(|c: char| c.is_ascii_whitespace());
     let end = value
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(value.len());
-    let number: f64 = value[..end].trim_end_matches('.').parse().ok()?;
+    let Ok(number) = value[..end].trim_end_matches('.').parse::<f64>() else {
+        return false;
+    };
     if !number.is_finite() {
-        return None;
+        return false;
     }
-    if value[end..].starts_with('%') {
-        Some(format!("{number}%"))
+    let unit = if value[end..].starts_with('%') {
+        "%"
     } else {
-        Some(format!("{number}px"))
-    }
+        "px"
+    };
+    // Writing to a `String` cannot fail.
+    let _ = write!(out, "{number}{unit}");
+    true
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1339,8 +1559,8 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
 #[derive(Debug)]
 struct StyleRule {
     selector: Selector,
-    /// Index of the declaration block in [`Sheet::blocks`].
-    block: usize,
+    /// The rule's declarations in [`Sheet::declarations`].
+    block: Range<usize>,
     /// Source order of the rule across all `<style>` blocks (from 1).
     order: u32,
 }
@@ -1349,7 +1569,8 @@ struct StyleRule {
 #[derive(Debug, Default)]
 struct Sheet {
     rules: Vec<StyleRule>,
-    blocks: Vec<Vec<Declaration>>,
+    /// The declarations of every rule, block after block.
+    declarations: Declarations,
     order: u32,
     truncated: bool,
 }
@@ -1428,12 +1649,13 @@ impl Sheet {
 
     /// Adds one qualified rule, one [`StyleRule`] per selector of its list.
     fn add_rule(&mut self, prelude: &str, block: &str) {
-        let declarations = parse_declaration_list(block);
+        let values = self.declarations.values.len();
+        let declarations = self.declarations.parse_list(block);
         if declarations.is_empty() {
+            self.declarations.truncate(declarations.start, values);
             return;
         }
         self.order = self.order.saturating_add(1);
-        let block_index = self.blocks.len();
         let mut added = false;
         for text in split_top_level(prelude, b',') {
             if self.rules.len() >= MAX_RULES {
@@ -1445,14 +1667,14 @@ impl Sheet {
             if let Some(selector) = Selector::parse(text) {
                 self.rules.push(StyleRule {
                     selector,
-                    block: block_index,
+                    block: declarations.clone(),
                     order: self.order,
                 });
                 added = true;
             }
         }
-        if added {
-            self.blocks.push(declarations);
+        if !added {
+            self.declarations.truncate(declarations.start, values);
         }
     }
 }
@@ -1605,16 +1827,23 @@ fn split_top_level(text: &str, separator: u8) -> Vec<&str> {
 /// Splits a value at whitespace and commas on nesting level 0 (`rect(0, 0 0 0)`,
 /// `0 0 0 -9999px`), keeping `calc(1px + 2px)` whole.
 fn split_values(text: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
+    value_ranges(text).map(|range| &text[range]).collect()
+}
+
+/// The ranges of the parts [`split_values`] gives.
+fn value_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut start = 0;
-    while start < text.len() {
-        let stop = scan_until(text, start, b" \t\n\r\x0c,");
-        if stop > start {
-            parts.push(&text[start..stop]);
+    std::iter::from_fn(move || {
+        while start < text.len() {
+            let stop = scan_until(text, start, b" \t\n\r\x0c,");
+            let range = start..stop;
+            start = stop + 1;
+            if !range.is_empty() {
+                return Some(range);
+            }
         }
-        start = stop + 1;
-    }
-    parts
+        None
+    })
 }
 
 /// First code point of the private range that stands in for escaped ASCII characters
@@ -1680,6 +1909,10 @@ fn decode_escapes(text: &str, protect: bool) -> Cow<'_, str> {
 
 /// Turns the stand-ins of [`decode_escapes`] back into the characters they stand for.
 fn unprotect(text: &str) -> String {
+    // The stand-ins are not ASCII: most names have none.
+    if text.is_ascii() {
+        return text.to_string();
+    }
     text.chars()
         .map(|c| match (c as u32).checked_sub(PROTECTED_BASE) {
             Some(ascii) if ascii < 0x80 => char::from_u32(ascii).unwrap_or(c),
@@ -1935,20 +2168,24 @@ impl RuleIndex {
 
     /// The symbols an element carries (its tag, id, classes and attribute names that some
     /// rule uses),
-    /// sorted and without duplicates, appended to `symbols`.
-    fn node_symbols(&self, node: &Node, symbols: &mut Vec<u32>) {
+    /// sorted and without duplicates, appended to `symbols`. Tags are looked up through
+    /// `tags`.
+    fn node_symbols(&self, node: &Node, tags: &mut TagCache, symbols: &mut Vec<u32>) {
         if self.by_symbol.is_empty() {
             return;
         }
         let from = symbols.len();
+        if let Some(symbol) = node
+            .element_name()
+            .and_then(|name| tags.symbol(name, &self.symbols[KeyKind::Tag as usize]))
+        {
+            symbols.push(symbol);
+        }
         let mut lookup = |kind: KeyKind, name: &str| {
             if let Some(symbol) = self.symbols[kind as usize].get(name) {
                 symbols.push(*symbol);
             }
         };
-        if let Some(name) = node.element_name() {
-            lookup(KeyKind::Tag, name);
-        }
         if let Some(id) = node.attr("id") {
             lookup(KeyKind::Id, id);
         }
@@ -1984,6 +2221,42 @@ impl RuleIndex {
             }
         }
         out.extend_from_slice(&self.universal);
+    }
+}
+
+/// Number of entries of a [`TagCache`].
+const TAG_CACHE_SLOTS: usize = 16;
+
+/// Recent lookups of tag names in the rule index: pages repeat a few tag names (`div`,
+/// `p`, `a`), and comparing a short name costs less than hashing it.
+#[derive(Debug, Default)]
+struct TagCache {
+    /// (tag name, its symbol if some rule uses it), at a slot chosen by the name.
+    slots: [Option<(String, Option<u32>)>; TAG_CACHE_SLOTS],
+}
+
+impl TagCache {
+    /// The symbol of tag `name`: the cached answer, or else `tags`'s (then cached).
+    fn symbol(&mut self, name: &str, tags: &HashMap<String, u32>) -> Option<u32> {
+        let bytes = name.as_bytes();
+        let first = usize::from(bytes.first().copied().unwrap_or(0));
+        let last = usize::from(bytes.last().copied().unwrap_or(0));
+        let slot = &mut self.slots[(bytes.len() + 7 * first + last) % TAG_CACHE_SLOTS];
+        if let Some((cached, symbol)) = slot
+            && cached == name
+        {
+            return *symbol;
+        }
+        let symbol = tags.get(name).copied();
+        match slot {
+            Some((cached, cached_symbol)) => {
+                cached.clear();
+                cached.push_str(name);
+                *cached_symbol = symbol;
+            }
+            None => *slot = Some((name.to_string(), symbol)),
+        }
+        symbol
     }
 }
 
@@ -2216,6 +2489,9 @@ impl Matcher<'_> {
 const CASE_INSENSITIVE_VALUES: &[&str] = &[
     "type", "dir", "lang", "method", "align", "valign", "scope", "target", "rel",
 ];
+
+#[cfg(test)]
+mod reference;
 
 #[cfg(test)]
 mod tests {
@@ -2790,6 +3066,103 @@ mod tests {
                         "{text:?} {start} {stop:?}"
                     );
                 }
+            }
+        }
+    }
+
+    /// The declarations `parse_list` reads from `text`, as the reference gives them.
+    fn read_list(text: &str) -> Vec<reference::Read> {
+        let mut declarations = Declarations::default();
+        let range = declarations.parse_list(text);
+        declarations
+            .iter(range)
+            .map(|(declaration, value)| {
+                (
+                    declaration.property,
+                    value.to_string(),
+                    declaration.important,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn declaration_lists_read_as_the_reference_reads_them() {
+        use reference::{TRICKY_IMPORTANT, TRICKY_NAMES, TRICKY_VALUES};
+        let mut count = 0;
+        for name in TRICKY_NAMES {
+            for value in TRICKY_VALUES {
+                for important in TRICKY_IMPORTANT {
+                    for text in [
+                        format!("{name}:{value}{important}"),
+                        format!(" {name} : {value} {important} "),
+                        format!("{name}:{value}{important};{name}:1px;{name}:{value}"),
+                        format!("x:y;{name}:{value}{important};;"),
+                    ] {
+                        assert_eq!(
+                            read_list(&text),
+                            reference::parse_declaration_list(&text),
+                            "{text:?}"
+                        );
+                        count += 1;
+                    }
+                }
+            }
+        }
+        assert!(count > 10_000);
+        let long = "display:none;".repeat(50)
+            + "opacity:0 !important;margin:0 0 0 -9999px;padding:1px 2px;display:block;\
+               opacity:1;inset:0 1px 2px;overflow:hidden auto;padding-left:0 !important";
+        assert_eq!(read_list(&long), reference::parse_declaration_list(&long));
+    }
+
+    #[test]
+    fn lengths_without_a_minus_sign_are_never_negative() {
+        let values = reference::TRICKY_VALUES.iter().copied().chain([
+            "calc(-1px)",
+            "-0",
+            "-.5em",
+            "1e-5px",
+            "+-1px",
+            "-moz-calc(-2px)",
+            "1E+3PX",
+        ]);
+        for value in values {
+            let value = value.to_ascii_lowercase();
+            let negative = length_px(&value).is_some_and(|px| px < 0.0);
+            assert!(value.contains('-') || !negative, "{value:?}");
+            for property in [Property::Width, Property::MaxHeight, Property::PaddingLeft] {
+                let expected = is_global(&value) || value.contains("var(") || !negative;
+                assert_eq!(is_valid(property, &value), expected, "{value:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn unprotect_undoes_the_stand_ins_of_decode_escapes() {
+        for text in [".md\\:block", "a\\.b", "plain", "caf\u{e9}", "\\31 23", ""] {
+            let decoded = decode_escapes(text, true);
+            let slow: String = decoded
+                .chars()
+                .map(|c| match (c as u32).checked_sub(PROTECTED_BASE) {
+                    Some(ascii) if ascii < 0x80 => char::from_u32(ascii).unwrap_or(c),
+                    _ => c,
+                })
+                .collect();
+            assert_eq!(unprotect(&decoded), slow, "{text:?}");
+        }
+        assert_eq!(unprotect(&decode_escapes(".md\\:block", true)), ".md:block");
+    }
+
+    #[test]
+    fn split_values_agrees_with_the_reference() {
+        for value in reference::TRICKY_VALUES {
+            for text in [value.to_string(), format!(" {value}, {value} ")] {
+                assert_eq!(
+                    split_values(&text),
+                    reference::split_values(&text),
+                    "{text:?}"
+                );
             }
         }
     }

@@ -1,0 +1,265 @@
+//! Earlier, simpler versions of routines the visibility model has since made faster, kept
+//! to test that the fast versions give the same results. Test code only.
+
+use simplecss::DeclarationTokenizer;
+
+use super::{Property, decode_escapes, is_valid, scan_until, split_top_level, tracked_name};
+
+/// One declaration as the reference reads it: (property, lower-case value, important).
+pub(super) type Read = (Property, String, bool);
+
+/// The declaration list reader before values were kept in one string: a `String` per
+/// value, a `Vec` per shorthand, `simplecss` asked about every tracked declaration.
+pub(super) fn parse_declaration_list(text: &str) -> Vec<Read> {
+    let mut declarations = Vec::new();
+    for chunk in split_top_level(text, b';') {
+        if chunk.contains('{') {
+            continue;
+        }
+        if let Some((name, value, important)) = parse_declaration(chunk) {
+            for (property, value) in expand(name, &value) {
+                if is_valid(property, &value) {
+                    declarations.push((property, value, important));
+                }
+            }
+        }
+    }
+    let mut seen = [[false; 2]; super::PROPERTY_COUNT];
+    let mut kept: Vec<Read> = declarations
+        .into_iter()
+        .rev()
+        .filter(|(property, _, important)| {
+            let seen = &mut seen[*property as usize][usize::from(*important)];
+            !std::mem::replace(seen, true)
+        })
+        .collect();
+    kept.reverse();
+    kept
+}
+
+fn parse_declaration(chunk: &str) -> Option<(&'static str, String, bool)> {
+    let decoded = decode_escapes(chunk, false);
+    let text = decoded.trim();
+    let (body, important) = match text.rfind('!') {
+        Some(bang) if text[bang + 1..].trim().eq_ignore_ascii_case("important") => {
+            (text[..bang].trim_end(), true)
+        }
+        _ => (text, false),
+    };
+    let colon = body.find(':')?;
+    let name = tracked_name(body[..colon].trim())?;
+    let parsed = DeclarationTokenizer::from(body).next()?;
+    if !parsed.name.eq_ignore_ascii_case(name) {
+        return None;
+    }
+    let value = body[colon + 1..].trim().to_ascii_lowercase();
+    if value.is_empty() {
+        return None;
+    }
+    Some((name, value, important || parsed.important))
+}
+
+fn expand(name: &str, value: &str) -> Vec<(Property, String)> {
+    let single = |property: Property| vec![(property, value.to_string())];
+    match name {
+        "display" => single(Property::Display),
+        "visibility" => single(Property::Visibility),
+        "opacity" => single(Property::Opacity),
+        "position" => single(Property::Position),
+        "float" => single(Property::Float),
+        "width" => single(Property::Width),
+        "height" => single(Property::Height),
+        "min-width" => single(Property::MinWidth),
+        "min-height" => single(Property::MinHeight),
+        "max-width" => single(Property::MaxWidth),
+        "max-height" => single(Property::MaxHeight),
+        "top" => single(Property::Top),
+        "right" => single(Property::Right),
+        "bottom" => single(Property::Bottom),
+        "left" => single(Property::Left),
+        "margin-left" | "margin-inline-start" => single(Property::MarginLeft),
+        "text-indent" => single(Property::TextIndent),
+        "clip" => single(Property::Clip),
+        "clip-path" | "-webkit-clip-path" => single(Property::ClipPath),
+        "transform" | "-webkit-transform" | "-moz-transform" | "-ms-transform" | "-o-transform" => {
+            single(Property::Transform)
+        }
+        "translate" => single(Property::Translate),
+        "scale" => single(Property::Scale),
+        "overflow-x" => single(Property::OverflowX),
+        "overflow-y" => single(Property::OverflowY),
+        "padding-top" => single(Property::PaddingTop),
+        "padding-right" => single(Property::PaddingRight),
+        "padding-bottom" => single(Property::PaddingBottom),
+        "padding-left" => single(Property::PaddingLeft),
+        "overflow" => match split_values(value).as_slice() {
+            [both] => vec![
+                (Property::OverflowX, both.to_string()),
+                (Property::OverflowY, both.to_string()),
+            ],
+            [x, y] => vec![
+                (Property::OverflowX, x.to_string()),
+                (Property::OverflowY, y.to_string()),
+            ],
+            _ => Vec::new(),
+        },
+        "margin" => match four_sides(value) {
+            Some([_, _, _, left]) => vec![(Property::MarginLeft, left)],
+            None => Vec::new(),
+        },
+        "padding" => sides(
+            value,
+            [
+                Property::PaddingTop,
+                Property::PaddingRight,
+                Property::PaddingBottom,
+                Property::PaddingLeft,
+            ],
+        ),
+        "inset" => sides(
+            value,
+            [
+                Property::Top,
+                Property::Right,
+                Property::Bottom,
+                Property::Left,
+            ],
+        ),
+        _ => Vec::new(),
+    }
+}
+
+fn sides(value: &str, properties: [Property; 4]) -> Vec<(Property, String)> {
+    match four_sides(value) {
+        Some(values) => properties.into_iter().zip(values).collect(),
+        None => Vec::new(),
+    }
+}
+
+fn four_sides(value: &str) -> Option<[String; 4]> {
+    let parts = split_values(value);
+    let [top, right, bottom, left] = match parts.as_slice() {
+        [all] => [*all, *all, *all, *all],
+        [vertical, horizontal] => [*vertical, *horizontal, *vertical, *horizontal],
+        [top, horizontal, bottom] => [*top, *horizontal, *bottom, *horizontal],
+        [top, right, bottom, left] => [*top, *right, *bottom, *left],
+        _ => return None,
+    };
+    Some([top, right, bottom, left].map(str::to_string))
+}
+
+/// The value splitter before it was built on ranges.
+pub(super) fn split_values(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let stop = scan_until(text, start, b" \t\n\r\x0c,");
+        if stop > start {
+            parts.push(&text[start..stop]);
+        }
+        start = stop + 1;
+    }
+    parts
+}
+
+/// Names, values and `!important` spellings that are easy to get wrong, for tests to
+/// combine.
+pub(super) const TRICKY_NAMES: &[&str] = &[
+    "display",
+    "DISPLAY",
+    " display ",
+    "\u{a0}display",
+    "display\u{a0}",
+    "*display",
+    "dis play",
+    "-webkit-transform",
+    "margin",
+    "padding",
+    "inset",
+    "overflow",
+    "width",
+    "opacity",
+    "clip-path",
+    "color",
+    "disp\\lay",
+    "",
+];
+
+/// See [`TRICKY_NAMES`].
+pub(super) const TRICKY_VALUES: &[&str] = &[
+    "",
+    " ",
+    "none",
+    "NONE",
+    " none ",
+    "\u{a0}none",
+    "none\u{a0}",
+    "0",
+    "0 0",
+    "1px 2px 3px",
+    "1px 2px 3px 4px",
+    "1 2 3 4 5",
+    "0\t0\n0\r0",
+    "0\u{b}0",
+    "calc(",
+    "calc(1px",
+    "calc(1px)",
+    "calc((1px + 2px) * 3)",
+    "(1px)",
+    ")",
+    "%",
+    "50%",
+    "-9999px",
+    ".5",
+    "+1",
+    "#fff",
+    "#",
+    ",",
+    ",0",
+    "a(b",
+    "a(b)c",
+    "rect(0,0,0,0)",
+    "rect(0 0 0 0)",
+    "inset(50%)",
+    "\"x\"",
+    "'x'",
+    "\"x",
+    "a/*b",
+    "a/b",
+    "a*b",
+    "var(--x)",
+    "inherit",
+    "url(x;y)",
+    "\\3a",
+    "a\\:b",
+    "no\\ne",
+    "1px!ie",
+    "!",
+    "_x",
+    "-",
+    "--",
+    "-x",
+    "-webkit-box",
+    "scale(0)",
+    "translate(-50%, -50%)",
+    "é",
+    "auto:auto",
+    "hidden scroll",
+    "hidden scroll auto",
+    "a b c",
+    "{",
+    "}",
+    "a;b",
+    "0 0 0 -9999px",
+];
+
+/// See [`TRICKY_NAMES`].
+pub(super) const TRICKY_IMPORTANT: &[&str] = &[
+    "",
+    "!important",
+    " ! important",
+    "!IMPORTANT",
+    "!imp",
+    "!important!important",
+    " !important x",
+];
