@@ -85,20 +85,18 @@ pub fn find_claims(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
     found
 }
 
-/// The claims detector over a whole page. `source` is the text of the file the user gave
-/// (used to find the column of a match on its line). Blocks for which `is_hidden` says
+/// The claims detector over a whole page. `source_line` gives the text of a 1-based line
+/// of the file the user gave, empty when out of range (used to find the column of a
+/// match on its line). Blocks for which `is_hidden` says
 /// true are skipped: claims are judged in what readers see (hidden offer text is the
 /// hidden-content detector's).
-pub fn detect(
+pub fn detect<'s>(
     page: &Page,
     rules: &RuleSet,
     target: &str,
-    source: &str,
+    source_line: impl Fn(u32) -> &'s str,
     is_hidden: impl Fn(usize) -> bool,
 ) -> Vec<Finding> {
-    // The source's lines are only needed for a column, so only split once a block has
-    // a claim (most pages have none).
-    let mut source_lines: Option<Vec<&str>> = None;
     let mut findings = Vec::new();
     for block in &page.blocks {
         if block.scope == crate::page::TextScope::Text && is_hidden(block.node) {
@@ -108,8 +106,7 @@ pub fn detect(
             let rule = rules.rule_at(claim.rule_index);
             let matched = &block.text[claim.matched.clone()];
             let line = block.line_at(claim.matched.start);
-            let source_lines = source_lines.get_or_insert_with(|| source.lines().collect());
-            let column = column_of(source_lines, line, matched);
+            let column = column_of(source_line(line), matched);
             findings.push(Finding {
                 rule: rule.id.clone(),
                 category: rule.category.clone(),
@@ -129,13 +126,10 @@ pub fn detect(
     findings
 }
 
-/// The 1-based character column of `matched` on source line `line`: where its first word
-/// appears on that line (case-insensitive), else 1. Source lines hold markup and
-/// entities, so this is a best effort that is right for ordinary prose.
-fn column_of(source_lines: &[&str], line: u32, matched: &str) -> u32 {
-    let Some(source_line) = source_lines.get(line.saturating_sub(1) as usize) else {
-        return 1;
-    };
+/// The 1-based character column of `matched` on the source line `source_line`: where its
+/// first word appears on that line (case-insensitive), else 1. Source lines hold markup
+/// and entities, so this is a best effort that is right for ordinary prose.
+fn column_of(source_line: &str, matched: &str) -> u32 {
     let first_word = matched.split(' ').next().unwrap_or("");
     crate::position::column_of(source_line, first_word, true).unwrap_or(1)
 }

@@ -77,7 +77,7 @@ impl<'a> Context<'a> {
             self.page,
             &self.library.rules,
             self.target,
-            self.source,
+            |line| self.source_line(line),
             |node| self.visibility.is_hidden(node),
         );
         findings.extend(cookie_stuffing::detect(self));
@@ -129,7 +129,7 @@ impl<'a> Context<'a> {
     }
 
     /// The text of 1-based source line `line` (empty when out of range).
-    fn source_line(&self, line: u32) -> &str {
+    fn source_line(&self, line: u32) -> &'a str {
         let index = line.saturating_sub(1) as usize;
         let Some(&start) = self.line_starts.get(index) else {
             return "";
