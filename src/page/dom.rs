@@ -141,15 +141,21 @@ impl Document {
     /// The concatenated text of the node and its descendants.
     pub fn text_content(&self, id: NodeId) -> String {
         let mut out = String::new();
+        self.for_each_text(id, |text| out.push_str(text));
+        out
+    }
+
+    /// Calls `visit` with each text node's text under `id` (inclusive), in document
+    /// order: the pieces [`Document::text_content`] joins.
+    pub fn for_each_text<'d>(&'d self, id: NodeId, mut visit: impl FnMut(&'d str)) {
         let mut stack = vec![id];
         while let Some(current) = stack.pop() {
             let node = &self.nodes[current];
             if let NodeKind::Text(text) = &node.kind {
-                out.push_str(text);
+                visit(text);
             }
             stack.extend(node.children.iter().rev());
         }
-        out
     }
 }
 

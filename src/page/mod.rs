@@ -398,7 +398,7 @@ impl Page {
                 node: id,
                 url: self.resolve(&href),
                 href,
-                text: text::normalise(&document.text_content(id)),
+                text: normalised_text(document, id),
                 rel,
                 line: node.line,
             });
@@ -597,6 +597,14 @@ fn find_base_url(document: &Document, url: Option<&Url>) -> Option<Url> {
     }
 }
 
+/// The text of element `id` normalised: the same as [`text::normalise`] of its text
+/// content, without first joining its text nodes into one string.
+fn normalised_text(document: &Document, id: NodeId) -> String {
+    let mut builder = TextBlockBuilder::new(TextScope::Text, id);
+    document.for_each_text(id, |text| builder.push(text, 1));
+    builder.finish().map(|block| block.text).unwrap_or_default()
+}
+
 /// Resolves an address as a browser would: absolute URLs as they are, protocol-relative
 /// (`//host/path`) as https when there is no base, relative ones against `base`.
 pub fn resolve_address(base: Option<&Url>, address: &str) -> Option<Url> {
@@ -662,6 +670,27 @@ case</a> on Amazon.</p>
         ] {
             assert_eq!(code(value), None, "{value:?}");
         }
+    }
+
+    #[test]
+    fn element_text_is_normalised_as_its_joined_text_content() {
+        let html = "<p><a id=x href=/a> \u{a0}Save <b>big</b>\n  <i> to</i>day\u{200b} \
+                    <span></span>&nbsp;<em>caf\u{e9} </em></a><a href=/b>  </a></p>";
+        let document = Document::parse(html);
+        let anchors: Vec<NodeId> = (0..document.nodes().len())
+            .filter(|&id| document.node(id).element_name() == Some("a"))
+            .collect();
+        assert_eq!(anchors.len(), 2);
+        for id in anchors {
+            assert_eq!(
+                normalised_text(&document, id),
+                text::normalise(&document.text_content(id))
+            );
+        }
+        assert_eq!(
+            normalised_text(&document, document.root()),
+            "Save big today café"
+        );
     }
 
     #[test]
