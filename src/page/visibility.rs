@@ -1094,17 +1094,30 @@ fn dimension_attribute(value: &str, out: &mut String) -> bool {
     let end = value
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(value.len());
+    let unit = if value[end..].starts_with('%') {
+        "%"
+    } else {
+        "px"
+    };
+    let digits = &value[..end];
+    // The usual case, a whole number of up to 15 digits: exact in an `f64`, whose
+    // `Display` writes it without leading zeros, fraction or exponent.
+    if !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let significant = digits.trim_start_matches('0');
+        out.push_str(if significant.is_empty() {
+            "0"
+        } else {
+            significant
+        });
+        out.push_str(unit);
+        return true;
+    }
     let Ok(number) = value[..end].trim_end_matches('.').parse::<f64>() else {
         return false;
     };
     if !number.is_finite() {
         return false;
     }
-    let unit = if value[end..].starts_with('%') {
-        "%"
-    } else {
-        "px"
-    };
     // Writing to a `String` cannot fail.
     let _ = write!(out, "{number}{unit}");
     true
@@ -2115,6 +2128,36 @@ struct RuleIndex {
     universal: Vec<usize>,
     /// Per rule: symbols some ancestor must carry for the rule to match.
     required: Vec<Vec<u32>>,
+    /// The interned names of each [`KeyKind`] in a filter, so that most names no rule
+    /// uses (an element's classes, say) are turned away without hashing them.
+    filters: [NameFilter; 4],
+}
+
+/// A set of names that may say "maybe" for a name not in it but never "no" for one in it:
+/// one bit per (length, first byte, last byte) bucket.
+#[derive(Debug, Default)]
+struct NameFilter {
+    bits: [u64; 4],
+}
+
+impl NameFilter {
+    fn bucket(name: &str) -> usize {
+        let bytes = name.as_bytes();
+        let first = usize::from(bytes.first().copied().unwrap_or(0));
+        let last = usize::from(bytes.last().copied().unwrap_or(0));
+        (bytes.len().wrapping_mul(31) ^ first.wrapping_mul(7) ^ last.wrapping_mul(131)) % 256
+    }
+
+    fn insert(&mut self, name: &str) {
+        let bucket = NameFilter::bucket(name);
+        self.bits[bucket / 64] |= 1 << (bucket % 64);
+    }
+
+    /// False when `name` was certainly never inserted.
+    fn may_contain(&self, name: &str) -> bool {
+        let bucket = NameFilter::bucket(name);
+        self.bits[bucket / 64] & (1 << (bucket % 64)) != 0
+    }
 }
 
 impl RuleIndex {
@@ -2152,13 +2195,14 @@ impl RuleIndex {
     }
 
     fn intern(&mut self, (kind, name): (KeyKind, &str)) -> u32 {
-        let next = self.by_symbol.len() as u32;
-        let symbol = *self.symbols[kind as usize]
-            .entry(name.to_string())
-            .or_insert(next);
-        if symbol == next {
-            self.by_symbol.push(Vec::new());
+        // Looked up first: most keys repeat, and then no `String` is made.
+        if let Some(&symbol) = self.symbols[kind as usize].get(name) {
+            return symbol;
         }
+        let symbol = self.by_symbol.len() as u32;
+        self.symbols[kind as usize].insert(name.to_string(), symbol);
+        self.filters[kind as usize].insert(name);
+        self.by_symbol.push(Vec::new());
         symbol
     }
 
@@ -2182,6 +2226,9 @@ impl RuleIndex {
             symbols.push(symbol);
         }
         let mut lookup = |kind: KeyKind, name: &str| {
+            if !self.filters[kind as usize].may_contain(name) {
+                return;
+            }
             if let Some(symbol) = self.symbols[kind as usize].get(name) {
                 symbols.push(*symbol);
             }
@@ -2260,31 +2307,59 @@ impl TagCache {
     }
 }
 
-/// Previous and next element siblings of every node.
+/// Previous and next element siblings of every node, as node indexes (`u32`, a quarter
+/// of the memory of `Option<usize>` to fill and read; [`Siblings::NONE`] for none).
 struct Siblings {
-    previous: Vec<Option<NodeId>>,
-    next: Vec<Option<NodeId>>,
+    previous: Vec<u32>,
+    next: Vec<u32>,
 }
 
 impl Siblings {
+    /// No sibling. A node whose index does not fit below it (a document of four billion
+    /// nodes cannot be held in memory) is never anyone's sibling.
+    const NONE: u32 = u32::MAX;
+
     fn new(document: &Document) -> Siblings {
         let nodes = document.nodes();
-        let mut previous = vec![None; nodes.len()];
-        let mut next = vec![None; nodes.len()];
+        let mut previous = vec![Siblings::NONE; nodes.len()];
+        let mut next = vec![Siblings::NONE; nodes.len()];
         for node in nodes {
-            let mut last: Option<NodeId> = None;
+            let mut last = Siblings::NONE;
             for &child in &node.children {
                 if child >= nodes.len() || nodes[child].element_name().is_none() {
                     continue;
                 }
-                previous[child] = last;
-                if let Some(last) = last {
-                    next[last] = Some(child);
+                let Ok(index) = u32::try_from(child) else {
+                    continue;
+                };
+                if index == Siblings::NONE {
+                    continue;
                 }
-                last = Some(child);
+                previous[child] = last;
+                if let Some(slot) = next.get_mut(last as usize) {
+                    *slot = index;
+                }
+                last = index;
             }
         }
         Siblings { previous, next }
+    }
+
+    /// The previous element sibling of `id`.
+    fn previous(&self, id: NodeId) -> Option<NodeId> {
+        Siblings::read(&self.previous, id)
+    }
+
+    /// The next element sibling of `id`.
+    fn next(&self, id: NodeId) -> Option<NodeId> {
+        Siblings::read(&self.next, id)
+    }
+
+    fn read(table: &[u32], id: NodeId) -> Option<NodeId> {
+        match table.get(id).copied() {
+            Some(Siblings::NONE) | None => None,
+            Some(index) => Some(index as NodeId),
+        }
     }
 }
 
@@ -2366,7 +2441,7 @@ impl Matcher<'_> {
     fn step(&self, id: NodeId, combinator: Combinator) -> Option<NodeId> {
         match combinator {
             Combinator::Descendant | Combinator::Child => self.parent_element(id),
-            Combinator::NextSibling => self.siblings.previous.get(id).copied().flatten(),
+            Combinator::NextSibling => self.siblings.previous(id),
         }
     }
 
@@ -2439,8 +2514,8 @@ impl Matcher<'_> {
     }
 
     fn pseudo_matches(&mut self, pseudo: &Pseudo, id: NodeId, node: &Node, name: &str) -> bool {
-        let previous = self.siblings.previous.get(id).copied().flatten();
-        let next = self.siblings.next.get(id).copied().flatten();
+        let previous = self.siblings.previous(id);
+        let next = self.siblings.next(id);
         match pseudo {
             Pseudo::FirstChild => previous.is_none(),
             Pseudo::LastChild => next.is_none(),
@@ -3136,6 +3211,109 @@ mod tests {
                 assert_eq!(is_valid(property, &value), expected, "{value:?}");
             }
         }
+    }
+
+    #[test]
+    fn dimension_attributes_read_as_the_float_reader_reads_them() {
+        // The reader before the whole-number shortcut.
+        fn reference(value: &str) -> Option<String> {
+            let value = value.trim_start_matches(|c: char| c.is_ascii_whitespace());
+            let end = value
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(value.len());
+            let number = value[..end].trim_end_matches('.').parse::<f64>().ok()?;
+            if !number.is_finite() {
+                return None;
+            }
+            let unit = if value[end..].starts_with('%') {
+                "%"
+            } else {
+                "px"
+            };
+            Some(format!("{number}{unit}"))
+        }
+        for value in [
+            "",
+            "0",
+            "00",
+            "007",
+            "1",
+            " 10",
+            "10px",
+            "10%",
+            "10 %",
+            "1.",
+            "1.5",
+            ".5",
+            ".",
+            "..",
+            "1..2",
+            "0.0",
+            "x",
+            "-1",
+            "+1",
+            "999999999999999",
+            "0000000000000001",
+            "1234567890123456",
+            "12345678901234567890",
+            "1e3",
+            "\t42%x",
+            "00.%",
+            "3,5",
+        ] {
+            let mut out = String::from("keep");
+            let read = dimension_attribute(value, &mut out);
+            let expected = reference(value);
+            assert_eq!(read, expected.is_some(), "{value:?}");
+            assert_eq!(
+                out,
+                format!("keep{}", expected.unwrap_or_default()),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn siblings_are_the_element_siblings() {
+        let document =
+            Document::parse("<div id=a><p id=b></p>text<!--c--><p id=c></p><p id=d></p></div>");
+        let siblings = Siblings::new(&document);
+        let (a, b, c, d) = (
+            element(&document, "a"),
+            element(&document, "b"),
+            element(&document, "c"),
+            element(&document, "d"),
+        );
+        assert_eq!(siblings.previous(b), None);
+        assert_eq!(siblings.next(b), Some(c));
+        assert_eq!(siblings.previous(c), Some(b));
+        assert_eq!(siblings.next(c), Some(d));
+        assert_eq!(siblings.previous(d), Some(c));
+        assert_eq!(siblings.next(d), None);
+        assert_eq!(siblings.next(a), None);
+        assert_eq!(siblings.previous(usize::MAX), None);
+    }
+
+    #[test]
+    fn name_filters_never_turn_away_an_inserted_name() {
+        let mut filter = NameFilter::default();
+        let names = [
+            "a",
+            "ad",
+            "sponsored",
+            "x-1",
+            "",
+            "w12",
+            "é",
+            "disclosure-box",
+        ];
+        for name in names {
+            filter.insert(name);
+        }
+        for name in names {
+            assert!(filter.may_contain(name), "{name}");
+        }
+        assert!(!NameFilter::default().may_contain("ad"));
     }
 
     #[test]
