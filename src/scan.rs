@@ -128,8 +128,7 @@ impl<'a> Scanner<'a> {
         // A line is always one of the source's. Rendered Markdown can run ahead of its
         // source on broken raw HTML (an attribute left open swallows the lines after
         // it); such a place is reported at the source's last line.
-        let newlines = memchr::memchr_iter(b'\n', source.as_bytes()).count();
-        let last_line = u32::try_from(newlines + 1).unwrap_or(u32::MAX);
+        let last_line = u32::try_from(context.line_count()).unwrap_or(u32::MAX);
         for finding in &mut findings {
             if let Some(location) = &mut finding.location
                 && location.line > last_line

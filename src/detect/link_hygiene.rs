@@ -12,15 +12,27 @@ use crate::networks::registrable_domain;
 use super::{Context, FindingSpec};
 
 /// The registrable domains a link text names ("Buy at shop.example.com" names
-/// `example.com`), in order.
+/// `example.com`), in order. A text without a dot names none, and is not searched.
 pub fn domains_named_in(text: &str) -> impl Iterator<Item = String> + '_ {
+    // Every domain has a dot: most link texts ("Check the price") are ruled out by one
+    // byte search instead of a run of the regex.
+    let searched = if memchr::memchr(b'.', text.as_bytes()).is_some() {
+        text
+    } else {
+        ""
+    };
+    domain_pattern()
+        .find_iter(searched)
+        .filter_map(|named| registrable_domain(&named.as_str().to_ascii_lowercase()))
+}
+
+/// A host name ending in a common public suffix, as a link text spells it.
+fn domain_pattern() -> &'static Regex {
     static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|net|org|co|io|ru|de|fr|es|it|nl|pl|se|uk|us|ca|au|jp|in|br|mx|tr|ae|sa|sg|info|biz|shop|store)\b")
             .expect("valid domain regex")
     });
-    DOMAIN
-        .find_iter(text)
-        .filter_map(|named| registrable_domain(&named.as_str().to_ascii_lowercase()))
+    &DOMAIN
 }
 
 /// Runs the link-hygiene detector.
@@ -90,4 +102,49 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
         }
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_texts_name_the_registrable_domains_they_spell_out() {
+        let named: Vec<String> = domains_named_in("Buy at shop.Example.com or amazon.de").collect();
+        assert_eq!(named, ["example.com", "amazon.de"]);
+        assert_eq!(domains_named_in("Check the price on AliExpress").count(), 0);
+        assert_eq!(domains_named_in("").count(), 0);
+    }
+
+    #[test]
+    fn the_dot_check_skips_only_texts_the_regex_cannot_match() {
+        // Every text the skip applies to (no `.`) is one the domain regex finds nothing in,
+        // including look-alike dots that are not U+002E.
+        let domain = domain_pattern();
+        for text in [
+            "example com",
+            "example。com",
+            "example．com",
+            "example\u{2024}com",
+            "shop-example-com",
+            "Visit Amazon",
+            "amazon.com",
+            "a.b.c.store",
+            "ſhop.example.com",
+            "日本.jp",
+        ] {
+            let regex_finds = domain.find_iter(text).count();
+            let dot = text.contains('.');
+            assert!(dot || regex_finds == 0, "{text}");
+            let expected: Vec<String> = domain
+                .find_iter(text)
+                .filter_map(|m| registrable_domain(&m.as_str().to_ascii_lowercase()))
+                .collect();
+            assert_eq!(
+                domains_named_in(text).collect::<Vec<_>>(),
+                expected,
+                "{text}"
+            );
+        }
+    }
 }

@@ -128,6 +128,11 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The number of lines of the source (a source with no newline has one).
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
     /// The text of 1-based source line `line` (empty when out of range).
     fn source_line(&self, line: u32) -> &'a str {
         let index = line.saturating_sub(1) as usize;
