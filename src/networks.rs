@@ -639,16 +639,23 @@ pub fn registrable_domain(host: &str) -> Option<String> {
 
 /// The normalised domain host of an `http:`/`https:` URL (lower case, no trailing dot),
 /// or `None` when the URL cannot be an affiliate link.
-fn link_host(url: &Url) -> Option<String> {
+fn link_host(url: &Url) -> Option<Cow<'_, str>> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
     let Some(Host::Domain(domain)) = url.host() else {
         return None;
     };
-    let domain = domain.to_ascii_lowercase();
-    let domain = domain.strip_suffix('.').unwrap_or(&domain);
-    (!domain.is_empty()).then(|| domain.to_string())
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    if domain.is_empty() {
+        return None;
+    }
+    // The URL parser already lowercases http(s) hosts: a copy is made only if not.
+    if domain.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        Some(Cow::Owned(domain.to_ascii_lowercase()))
+    } else {
+        Some(Cow::Borrowed(domain))
+    }
 }
 
 /// True when a host entry (`example.com` or `*.example.com`) matches a normalised host.

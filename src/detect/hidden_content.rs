@@ -40,6 +40,15 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
             },
         ));
     }
+    let hidden_blocks: Vec<_> = context
+        .page
+        .blocks_in(TextScope::Text)
+        .filter_map(|block| Some((block, context.visibility.hidden_reason(block.node)?)))
+        .collect();
+    if hidden_blocks.is_empty() {
+        // Most pages: no hidden text, so no links to count under it.
+        return findings;
+    }
     // Affiliate links under each element, counted in one walk up from every link
     // (not once per block and link).
     let mut links_under: HashMap<NodeId, usize> = HashMap::new();
@@ -52,10 +61,7 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
             *links_under.entry(ancestor).or_default() += 1;
         }
     }
-    for block in context.page.blocks_in(TextScope::Text) {
-        let Some(reason) = context.visibility.hidden_reason(block.node) else {
-            continue;
-        };
+    for (block, reason) in hidden_blocks {
         let claims = find_claims(&context.library.rules, block);
         let offers = claims.len() + links_under.get(&block.node).copied().unwrap_or(0);
         if offers == 0 {
