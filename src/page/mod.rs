@@ -611,6 +611,10 @@ pub fn resolve_address(base: Option<&Url>, address: &str) -> Option<Url> {
         None => {
             if let Some(rest) = address.strip_prefix("//") {
                 Url::parse(&format!("https://{rest}")).ok()
+            } else if !address.contains(':') {
+                // No scheme (it would end at a colon), and nothing to resolve a relative
+                // address against: `Url::parse` could only fail.
+                None
             } else {
                 Url::parse(address).ok()
             }
@@ -783,6 +787,85 @@ case</a> on Amazon.</p>
             .map(|s| (s.inline, s.css.as_str()))
             .collect();
         assert_eq!(styles, vec![(true, "color:red"), (false, ".a{b:c}")]);
+    }
+
+    #[test]
+    fn addresses_without_a_colon_or_base_resolve_to_nothing_as_url_parsing_says() {
+        // The shortcut for relative addresses must agree with `Url::parse`, which it
+        // skips: the addresses below, and generated ones with colons, slashes, spaces,
+        // tabs, newlines and characters URL parsing maps or rejects.
+        let resolve_by_parsing = |address: &str| {
+            let address = address.trim();
+            if address.is_empty() {
+                None
+            } else if let Some(rest) = address.strip_prefix("//") {
+                Url::parse(&format!("https://{rest}")).ok()
+            } else {
+                Url::parse(address).ok()
+            }
+        };
+        let mut addresses: Vec<String> = [
+            "",
+            " ",
+            "/",
+            "//",
+            "///x",
+            "/a/b?c#d",
+            "a.html",
+            "?q=1",
+            "#top",
+            "https://example.com/a",
+            "HTTPS://EXAMPLE.COM",
+            "mailto:x@example.com",
+            "javascript:void(0)",
+            "data:,x",
+            "x:",
+            ":",
+            ":x",
+            "1a:b",
+            "a1+.-:b",
+            "ht\ttps://example.com",
+            "h\nttps://example.com",
+            "\u{1}https://example.com\u{1f}",
+            "https\u{ff1a}//example.com",
+            "//example.com\u{3002}org/",
+            "\\\\server\\share",
+            "www.example.com",
+            "example.com:8080",
+            "caf\u{e9}.html",
+            "%3A",
+            "&#58;",
+        ]
+        .iter()
+        .map(|address| address.to_string())
+        .collect();
+        let alphabet = [
+            "a", "h", "t", "p", "s", ":", "/", "\\", "?", "#", ".", "%3a", "1", "+", "-", " ",
+            "\t", "\n", "\u{0}", "\u{a0}", "\u{e9}", "\u{ff1a}", "\u{fe13}", "[", "]", "@",
+        ];
+        let mut state: u64 = 0x0123_4567_89AB_CDEF;
+        for _ in 0..5_000 {
+            let mut address = String::new();
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            for _ in 0..(state >> 60) {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                address.push_str(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            addresses.push(address);
+        }
+        addresses.push(format!("/{}", "a".repeat(1 << 20)));
+        addresses.push(format!("https://example.com/{}", "a:".repeat(1 << 16)));
+        for address in &addresses {
+            assert_eq!(
+                resolve_address(None, address),
+                resolve_by_parsing(address),
+                "{address:?}"
+            );
+        }
     }
 
     #[test]
