@@ -141,23 +141,29 @@ impl BlockCollector {
     /// Adds the block `builder` holds, if it holds text (as [`TextBlockBuilder::finish`]
     /// would give it), and starts `builder` afresh as an empty block of `scope` belonging
     /// to `node` (its buffers are kept).
+    #[inline]
     pub fn take(&mut self, builder: &mut TextBlockBuilder, scope: TextScope, node: usize) {
         if !builder.text.is_empty() {
-            let start = self.text.len();
-            self.text.push_str(&builder.text);
-            self.blocks.push(TextBlock {
-                scope: builder.scope,
-                node: builder.node,
-                shared: Arc::clone(&self.unfinished),
-                range: start..self.text.len(),
-                line_marks: std::mem::take(&mut builder.line_marks),
-            });
-            builder.text.clear();
+            self.add(builder);
         }
         builder.line_marks.clear();
         builder.pending_space = false;
         builder.scope = scope;
         builder.node = node;
+    }
+
+    /// Adds the block `builder` holds (not empty) and empties its text.
+    fn add(&mut self, builder: &mut TextBlockBuilder) {
+        let start = self.text.len();
+        self.text.push_str(&builder.text);
+        self.blocks.push(TextBlock {
+            scope: builder.scope,
+            node: builder.node,
+            shared: Arc::clone(&self.unfinished),
+            range: start..self.text.len(),
+            line_marks: std::mem::take(&mut builder.line_marks),
+        });
+        builder.text.clear();
     }
 
     /// Adds the block of `scope` belonging to `node` made of the single run `raw` from
