@@ -35,12 +35,12 @@ pub fn find_claims(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
     let set = rules.text_rules();
     // Most blocks match no rule: one pass over the whole block rules them out without
     // splitting them into sentences.
-    if set.is_empty() || !set.may_match_in_block(&block.text) {
+    if set.is_empty() || !set.may_match_in_block(block.text()) {
         return Vec::new();
     }
     let mut found = Vec::new();
-    for sentence in sentences(&block.text) {
-        let sentence_text = &block.text[sentence.clone()];
+    for sentence in sentences(block.text()) {
+        let sentence_text = &block.text()[sentence.clone()];
         // Most sentences of a block that may match match no rule: the plain "any
         // match?" search is much cheaper than asking which rules match (an overlapping
         // search over every pattern). The set may also report rules that do not match
@@ -63,7 +63,7 @@ pub fn find_claims(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
             if let Some(unless) = &rule.unless {
                 let window = match unless.within {
                     Within::Sentence => sentence_text,
-                    Within::Block => block.text.as_str(),
+                    Within::Block => block.text(),
                 };
                 if unless.pattern.is_match(window) {
                     severity = match unless.effect {
@@ -104,7 +104,7 @@ pub fn detect<'s>(
         }
         for claim in find_claims(rules, block) {
             let rule = rules.rule_at(claim.rule_index);
-            let matched = &block.text[claim.matched.clone()];
+            let matched = &block.text()[claim.matched.clone()];
             let line = block.line_at(claim.matched.start);
             let column = column_of(source_line(line), matched);
             findings.push(Finding {
@@ -115,7 +115,7 @@ pub fn detect<'s>(
                 message: rule.message_for(&shorten(matched, MAX_QUOTED_MATCH)),
                 target: target.to_string(),
                 location: Some(Location { line, column }),
-                evidence: Some(shorten(&block.text[claim.sentence.clone()], MAX_EVIDENCE)),
+                evidence: Some(shorten(&block.text()[claim.sentence.clone()], MAX_EVIDENCE)),
                 url: None,
                 network: None,
                 chain: None,
@@ -196,8 +196,8 @@ mod tests {
     /// pattern run over every sentence, with no rule set and no block check.
     fn claims_sentence_by_sentence(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
         let mut found = Vec::new();
-        for sentence in sentences(&block.text) {
-            let sentence_text = &block.text[sentence.clone()];
+        for sentence in sentences(block.text()) {
+            let sentence_text = &block.text()[sentence.clone()];
             for (rule_index, rule) in rules.rules().iter().enumerate() {
                 let Some(pattern) = &rule.pattern else {
                     continue;
@@ -212,7 +212,7 @@ mod tests {
                 if let Some(unless) = &rule.unless {
                     let window = match unless.within {
                         Within::Sentence => sentence_text,
-                        Within::Block => block.text.as_str(),
+                        Within::Block => block.text(),
                     };
                     if unless.pattern.is_match(window) {
                         severity = match unless.effect {
@@ -278,7 +278,7 @@ mod tests {
                     let expected = claims_sentence_by_sentence(&rules, &block);
                     assert_eq!(find_claims(&rules, &block), expected, "{text:?}");
                     if !expected.is_empty() {
-                        assert!(rules.text_rules().may_match_in_block(&block.text));
+                        assert!(rules.text_rules().may_match_in_block(block.text()));
                         checked += 1;
                     }
                 }
@@ -295,7 +295,7 @@ mod tests {
         let found = find_claims(&rules, &block);
         let matched: Vec<&str> = found
             .iter()
-            .map(|claim| &block.text[claim.matched.clone()])
+            .map(|claim| &block.text()[claim.matched.clone()])
             .collect();
         assert_eq!(matched, ["Free shipping", "today!"]);
         // Neither pattern matches the block as one haystack: the rule set's own anchors
@@ -306,7 +306,7 @@ mod tests {
                 .pattern
                 .as_ref()
                 .unwrap()
-                .find(&block.text)
+                .find(block.text())
                 .is_none()
         );
         assert!(
@@ -315,10 +315,10 @@ mod tests {
                 .pattern
                 .as_ref()
                 .unwrap()
-                .find(&block.text)
+                .find(block.text())
                 .is_none()
         );
-        assert!(rules.text_rules().may_match_in_block(&block.text));
+        assert!(rules.text_rules().may_match_in_block(block.text()));
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
         .page
         .blocks_in(TextScope::Text)
         .filter(|block| !context.visibility.is_hidden(block.node))
-        .find(|block| context.library.disclosures.is_disclosure(&block.text));
+        .find(|block| context.library.disclosures.is_disclosure(block.text()));
     let spec = |fields| FindingSpec {
         line: page_link.line,
         column_hint: &page_link.href,

@@ -71,12 +71,12 @@ pub fn detect(context: &Context<'_>) -> Vec<Finding> {
             "hidden-content/hidden-offer-text",
             FindingSpec {
                 line: block.line_at(0),
-                column_hint: block.text.split(' ').next().unwrap_or(""),
+                column_hint: block.text().split(' ').next().unwrap_or(""),
                 fields: vec![
                     ("reason", reason.describe().to_string()),
                     ("count", offers.to_string()),
                 ],
-                evidence: Some(block.text.clone()),
+                evidence: Some(block.text().to_string()),
                 ..FindingSpec::default()
             },
         ));

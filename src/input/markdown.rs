@@ -294,7 +294,7 @@ mod tests {
         let page = Page::from_html(&html, None);
         let lines: Vec<(String, u32)> = page
             .blocks_in(TextScope::Text)
-            .map(|block| (block.text.clone(), block.line_at(0)))
+            .map(|block| (block.text().to_string(), block.line_at(0)))
             .collect();
         assert!(lines.contains(&("Heading".to_string(), 6)), "{lines:?}");
         assert!(lines.contains(&("First paragraph continues here.".to_string(), 8)));
@@ -309,9 +309,9 @@ mod tests {
         let page = Page::from_html(&html, None);
         let block = page
             .blocks_in(TextScope::Text)
-            .find(|block| block.text.starts_with("alpha"))
+            .find(|block| block.text().starts_with("alpha"))
             .expect("paragraph");
-        let offset = block.text.find("gamma").expect("gamma");
+        let offset = block.text().find("gamma").expect("gamma");
         assert_eq!(block.line_at(offset), 4);
     }
 
@@ -322,10 +322,7 @@ mod tests {
         assert_eq!(page.links[0].href, "https://amzn.to/abc");
         assert_eq!(page.links[0].text, "Buy now");
         assert_eq!(page.links[0].line, 3);
-        let alt: Vec<&str> = page
-            .blocks_in(TextScope::Alt)
-            .map(|b| b.text.as_str())
-            .collect();
+        let alt: Vec<&str> = page.blocks_in(TextScope::Alt).map(|b| b.text()).collect();
         assert_eq!(alt, vec!["A red \"case\""]);
         let iframe = page
             .resources

@@ -15,7 +15,7 @@ use url::Url;
 pub use dom::{Document, Node, NodeId, NodeKind};
 pub use text::{TextBlock, TextScope};
 
-use text::TextBlockBuilder;
+use text::{BlockCollector, TextBlockBuilder};
 
 /// A link a reader can follow (`<a href>`, `<area href>`).
 #[derive(Debug, Clone)]
@@ -249,8 +249,10 @@ impl Page {
             styles: Vec::new(),
             refreshes: Vec::new(),
         };
-        page.collect_head_text();
-        page.collect_body();
+        let mut blocks = BlockCollector::default();
+        page.collect_head_text(&mut blocks);
+        page.collect_body(&mut blocks);
+        page.blocks = blocks.finish();
         page
     }
 
@@ -263,14 +265,20 @@ impl Page {
         resolve_address(self.base_url.as_ref(), address)
     }
 
-    fn collect_head_text(&mut self) {
-        let mut head_blocks = Vec::new();
+    fn collect_head_text(&mut self, blocks: &mut BlockCollector) {
+        // Room for the body's blocks: at most one per text node with something to show,
+        // holding at most its text (normalising only shortens text).
+        let mut text_nodes = 0;
+        let mut text_bytes = 0;
         for (id, node) in self.document.nodes().iter().enumerate() {
+            if let NodeKind::Text(text) = &node.kind {
+                text_nodes += 1;
+                text_bytes += text.len();
+            }
             match node.element_name() {
                 Some("title") if !inside(&self.document, id, "svg") => {
-                    let mut builder = TextBlockBuilder::new(TextScope::Title, id);
-                    builder.push(&self.document.text_content(id), node.line);
-                    head_blocks.extend(builder.finish());
+                    let text = self.document.text_content(id);
+                    blocks.add_run(TextScope::Title, id, &text, node.line);
                 }
                 Some("meta") => {
                     let key = node
@@ -283,19 +291,17 @@ impl Page {
                         "og:title" | "og:description" => TextScope::Og,
                         _ => continue,
                     };
-                    let mut builder = TextBlockBuilder::new(scope, id);
-                    builder.push(node.attr("content").unwrap_or(""), node.line);
-                    head_blocks.extend(builder.finish());
+                    blocks.add_run(scope, id, node.attr("content").unwrap_or(""), node.line);
                 }
                 _ => {}
             }
         }
-        self.blocks.extend(head_blocks);
+        blocks.reserve(text_nodes, text_bytes);
     }
 
     /// One walk over the document: visible text blocks, alt texts, links, resources and
     /// comments.
-    fn collect_body(&mut self) {
+    fn collect_body(&mut self, blocks: &mut BlockCollector) {
         enum Step {
             Enter(NodeId),
             LeaveBlock,
@@ -304,7 +310,6 @@ impl Page {
         // Borrow the document apart from the rest of the page while filling the page in
         // (no copy of the tree); it is put back at the end.
         let document = std::mem::take(&mut self.document);
-        let mut blocks = Vec::new();
         let mut current = TextBlockBuilder::new(TextScope::Text, document.root());
         let mut block_owner = vec![document.root()];
         // How many non-text elements (script, style, head...) enclose the current node:
@@ -326,7 +331,7 @@ impl Page {
                             line: node.line,
                         }),
                         NodeKind::Element { name, .. } => {
-                            self.record_element(&document, id, node, name, &mut blocks);
+                            self.record_element(&document, id, node, name, blocks);
                             if name == "br" || name == "img" {
                                 current.push_space();
                             }
@@ -334,11 +339,7 @@ impl Page {
                                 non_text_depth += 1;
                                 stack.push(Step::LeaveNonText);
                             } else if is_block_element(name) && non_text_depth == 0 {
-                                let finished = std::mem::replace(
-                                    &mut current,
-                                    TextBlockBuilder::new(TextScope::Text, id),
-                                );
-                                blocks.extend(finished.finish());
+                                blocks.take(&mut current, TextScope::Text, id);
                                 block_owner.push(id);
                                 stack.push(Step::LeaveBlock);
                             }
@@ -353,16 +354,11 @@ impl Page {
                 Step::LeaveBlock => {
                     block_owner.pop();
                     let parent = *block_owner.last().unwrap_or(&document.root());
-                    let finished = std::mem::replace(
-                        &mut current,
-                        TextBlockBuilder::new(TextScope::Text, parent),
-                    );
-                    blocks.extend(finished.finish());
+                    blocks.take(&mut current, TextScope::Text, parent);
                 }
             }
         }
-        blocks.extend(current.finish());
-        self.blocks.extend(blocks);
+        blocks.take(&mut current, TextScope::Text, document.root());
         self.document = document;
     }
 
@@ -374,15 +370,13 @@ impl Page {
         id: NodeId,
         node: &Node,
         name: &str,
-        blocks: &mut Vec<TextBlock>,
+        blocks: &mut BlockCollector,
     ) {
         self.record_code(document, id, node, name);
         if name == "img"
             && let Some(alt) = node.attr("alt")
         {
-            let mut builder = TextBlockBuilder::new(TextScope::Alt, id);
-            builder.push(alt, node.line);
-            blocks.extend(builder.finish());
+            blocks.add_run(TextScope::Alt, id, alt, node.line);
         }
         if (name == "a" || name == "area")
             && let Some(href) = node.attr("href")
@@ -602,7 +596,7 @@ fn find_base_url(document: &Document, url: Option<&Url>) -> Option<Url> {
 fn normalised_text(document: &Document, id: NodeId) -> String {
     let mut builder = TextBlockBuilder::new(TextScope::Text, id);
     document.for_each_text(id, |text| builder.push(text, 1));
-    builder.finish().map(|block| block.text).unwrap_or_default()
+    builder.into_text()
 }
 
 /// Resolves an address as a browser would: absolute URLs as they are, protocol-relative
@@ -617,6 +611,10 @@ pub fn resolve_address(base: Option<&Url>, address: &str) -> Option<Url> {
         None => {
             if let Some(rest) = address.strip_prefix("//") {
                 Url::parse(&format!("https://{rest}")).ok()
+            } else if !address.contains(':') {
+                // No scheme (it would end at a colon), and nothing to resolve a relative
+                // address against: `Url::parse` could only fail.
+                None
             } else {
                 Url::parse(address).ok()
             }
@@ -696,19 +694,13 @@ case</a> on Amazon.</p>
     #[test]
     fn builds_text_blocks_with_lines_and_scopes() {
         let page = Page::from_html(ARTICLE, None);
-        let title: Vec<&str> = page
-            .blocks_in(TextScope::Title)
-            .map(|b| b.text.as_str())
-            .collect();
+        let title: Vec<&str> = page.blocks_in(TextScope::Title).map(|b| b.text()).collect();
         assert_eq!(title, vec!["Best phone cases"]);
-        let og: Vec<&str> = page
-            .blocks_in(TextScope::Og)
-            .map(|b| b.text.as_str())
-            .collect();
+        let og: Vec<&str> = page.blocks_in(TextScope::Og).map(|b| b.text()).collect();
         assert_eq!(og, vec!["Cases we tested"]);
         let body: Vec<(&str, u32)> = page
             .blocks_in(TextScope::Text)
-            .map(|b| (b.text.as_str(), b.line_at(0)))
+            .map(|b| (b.text(), b.line_at(0)))
             .collect();
         assert_eq!(
             body,
@@ -718,16 +710,13 @@ case</a> on Amazon.</p>
                 ("See the case on Amazon.", 13),
             ]
         );
-        let alt: Vec<&str> = page
-            .blocks_in(TextScope::Alt)
-            .map(|b| b.text.as_str())
-            .collect();
+        let alt: Vec<&str> = page.blocks_in(TextScope::Alt).map(|b| b.text()).collect();
         assert_eq!(alt, vec!["Red case"]);
         assert!(
             !page
                 .blocks
                 .iter()
-                .any(|b| b.text.contains("lowestPriceEver"))
+                .any(|b| b.text().contains("lowestPriceEver"))
         );
     }
 
@@ -798,6 +787,85 @@ case</a> on Amazon.</p>
             .map(|s| (s.inline, s.css.as_str()))
             .collect();
         assert_eq!(styles, vec![(true, "color:red"), (false, ".a{b:c}")]);
+    }
+
+    #[test]
+    fn addresses_without_a_colon_or_base_resolve_to_nothing_as_url_parsing_says() {
+        // The shortcut for relative addresses must agree with `Url::parse`, which it
+        // skips: the addresses below, and generated ones with colons, slashes, spaces,
+        // tabs, newlines and characters URL parsing maps or rejects.
+        let resolve_by_parsing = |address: &str| {
+            let address = address.trim();
+            if address.is_empty() {
+                None
+            } else if let Some(rest) = address.strip_prefix("//") {
+                Url::parse(&format!("https://{rest}")).ok()
+            } else {
+                Url::parse(address).ok()
+            }
+        };
+        let mut addresses: Vec<String> = [
+            "",
+            " ",
+            "/",
+            "//",
+            "///x",
+            "/a/b?c#d",
+            "a.html",
+            "?q=1",
+            "#top",
+            "https://example.com/a",
+            "HTTPS://EXAMPLE.COM",
+            "mailto:x@example.com",
+            "javascript:void(0)",
+            "data:,x",
+            "x:",
+            ":",
+            ":x",
+            "1a:b",
+            "a1+.-:b",
+            "ht\ttps://example.com",
+            "h\nttps://example.com",
+            "\u{1}https://example.com\u{1f}",
+            "https\u{ff1a}//example.com",
+            "//example.com\u{3002}org/",
+            "\\\\server\\share",
+            "www.example.com",
+            "example.com:8080",
+            "caf\u{e9}.html",
+            "%3A",
+            "&#58;",
+        ]
+        .iter()
+        .map(|address| address.to_string())
+        .collect();
+        let alphabet = [
+            "a", "h", "t", "p", "s", ":", "/", "\\", "?", "#", ".", "%3a", "1", "+", "-", " ",
+            "\t", "\n", "\u{0}", "\u{a0}", "\u{e9}", "\u{ff1a}", "\u{fe13}", "[", "]", "@",
+        ];
+        let mut state: u64 = 0x0123_4567_89AB_CDEF;
+        for _ in 0..5_000 {
+            let mut address = String::new();
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            for _ in 0..(state >> 60) {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                address.push_str(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            addresses.push(address);
+        }
+        addresses.push(format!("/{}", "a".repeat(1 << 20)));
+        addresses.push(format!("https://example.com/{}", "a:".repeat(1 << 16)));
+        for address in &addresses {
+            assert_eq!(
+                resolve_address(None, address),
+                resolve_by_parsing(address),
+                "{address:?}"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! splitter every text rule (and the rule-example harness) uses.
 
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use smallvec::SmallVec;
 
@@ -54,22 +54,32 @@ impl TextScope {
 
 /// A block of normalised text (a paragraph, list item, heading, title, alt text...) with
 /// the source line of every part of it.
-#[derive(Debug, Clone)]
+///
+/// The blocks of one page share one string (a range of it each), so a page's text is
+/// one allocation rather than one per block; [`TextBlock::text`] gives the block's part.
+#[derive(Clone)]
 pub struct TextBlock {
     /// Where the text came from.
     pub scope: TextScope,
-    /// The normalised text.
-    pub text: String,
     /// The node the text belongs to (the block element, or the element carrying the
     /// attribute); used by detectors that ask whether the text is hidden.
     pub node: usize,
-    /// (byte offset in `text`, source line) pairs, ascending: text from that offset on
+    /// The string the text is a range of (shared with the page's other blocks).
+    shared: Arc<String>,
+    /// Where the text sits in `shared`.
+    range: Range<usize>,
+    /// (byte offset in the text, source line) pairs, ascending: text from that offset on
     /// comes from that line.
     line_marks: LineMarks,
 }
 
 impl TextBlock {
-    /// The 1-based source line of the character at byte `offset` of `text`.
+    /// The normalised text.
+    pub fn text(&self) -> &str {
+        self.shared.get(self.range.clone()).unwrap_or_default()
+    }
+
+    /// The 1-based source line of the character at byte `offset` of the text.
     pub fn line_at(&self, offset: usize) -> u32 {
         let index = self
             .line_marks
@@ -79,6 +89,104 @@ impl TextBlock {
         } else {
             self.line_marks[index - 1].1
         }
+    }
+}
+
+impl std::fmt::Debug for TextBlock {
+    /// As a derived `Debug` of the block with its text as a `String` field would print.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TextBlock")
+            .field("scope", &self.scope)
+            .field("text", &self.text())
+            .field("node", &self.node)
+            .field("line_marks", &self.line_marks)
+            .finish()
+    }
+}
+
+/// The text blocks of one page as they are built: their text goes into one string, and
+/// [`BlockCollector::finish`] hands out blocks that share it.
+#[derive(Debug, Default)]
+pub struct BlockCollector {
+    /// The text of every block so far, one after another.
+    text: String,
+    /// Each block so far, its text a range of `text`; until `finish`, their `shared`
+    /// string is `unfinished` (empty).
+    blocks: Vec<TextBlock>,
+    /// Stands in for the shared string until it is finished.
+    unfinished: Arc<String>,
+    /// Reused for blocks of a single run (titles, alt texts...).
+    scratch: Option<TextBlockBuilder>,
+}
+
+impl BlockCollector {
+    /// An empty collector with room for `blocks` blocks holding `text_bytes` bytes of
+    /// text (estimates: it grows as needed).
+    pub fn with_capacity(blocks: usize, text_bytes: usize) -> Self {
+        BlockCollector {
+            text: String::with_capacity(text_bytes),
+            blocks: Vec::with_capacity(blocks),
+            ..BlockCollector::default()
+        }
+    }
+
+    /// Makes room for `blocks` more blocks holding `text_bytes` more bytes of text
+    /// (estimates: the collector grows as needed).
+    pub fn reserve(&mut self, blocks: usize, text_bytes: usize) {
+        self.text.reserve(text_bytes);
+        self.blocks.reserve(blocks);
+    }
+
+    /// Adds the block `builder` holds, if it holds text (as [`TextBlockBuilder::finish`]
+    /// would give it), and starts `builder` afresh as an empty block of `scope` belonging
+    /// to `node` (its buffers are kept).
+    #[inline]
+    pub fn take(&mut self, builder: &mut TextBlockBuilder, scope: TextScope, node: usize) {
+        if !builder.text.is_empty() {
+            self.add(builder);
+        }
+        builder.line_marks.clear();
+        builder.pending_space = false;
+        builder.scope = scope;
+        builder.node = node;
+    }
+
+    /// Adds the block `builder` holds (not empty) and empties its text.
+    fn add(&mut self, builder: &mut TextBlockBuilder) {
+        let start = self.text.len();
+        self.text.push_str(&builder.text);
+        self.blocks.push(TextBlock {
+            scope: builder.scope,
+            node: builder.node,
+            shared: Arc::clone(&self.unfinished),
+            range: start..self.text.len(),
+            line_marks: std::mem::take(&mut builder.line_marks),
+        });
+        builder.text.clear();
+    }
+
+    /// Adds the block of `scope` belonging to `node` made of the single run `raw` from
+    /// source line `line`, if it holds text.
+    pub fn add_run(&mut self, scope: TextScope, node: usize, raw: &str, line: u32) {
+        let mut builder = self
+            .scratch
+            .take()
+            .unwrap_or_else(|| TextBlockBuilder::new(scope, node));
+        builder.scope = scope;
+        builder.node = node;
+        builder.push(raw, line);
+        self.take(&mut builder, scope, node);
+        self.scratch = Some(builder);
+    }
+
+    /// The blocks, in the order they were added, sharing one string.
+    pub fn finish(mut self) -> Vec<TextBlock> {
+        let shared = Arc::new(self.text);
+        for block in &mut self.blocks {
+            block.shared = Arc::clone(&shared);
+        }
+        self.blocks
     }
 }
 
@@ -179,12 +287,19 @@ impl TextBlockBuilder {
         if self.text.is_empty() {
             return None;
         }
+        let range = 0..self.text.len();
         Some(TextBlock {
             scope: self.scope,
-            text: self.text,
             node: self.node,
+            shared: Arc::new(self.text),
+            range,
             line_marks: self.line_marks,
         })
+    }
+
+    /// The normalised text so far (empty when nothing but whitespace was pushed).
+    pub fn into_text(self) -> String {
+        self.text
     }
 }
 
@@ -293,7 +408,7 @@ fn normalise_char(character: char) -> Option<char> {
 pub fn normalise(raw: &str) -> String {
     let mut builder = TextBlockBuilder::new(TextScope::Text, 0);
     builder.push(raw, 1);
-    builder.finish().map(|block| block.text).unwrap_or_default()
+    builder.into_text()
 }
 
 /// Words that end in a period without ending a sentence ("est. delivery", "e.g.").
@@ -386,7 +501,7 @@ mod tests {
         builder.push("  Free\n   shipping  ", 10);
         builder.push("\u{a0}today", 12);
         let block = builder.finish().expect("text");
-        assert_eq!(block.text, "Free shipping today");
+        assert_eq!(block.text(), "Free shipping today");
         assert_eq!(block.line_at(0), 10);
         assert_eq!(block.line_at(5), 11);
         assert_eq!(block.line_at(14), 12);
@@ -666,5 +781,119 @@ mod tests {
         let mut builder = TextBlockBuilder::new(TextScope::Text, 0);
         builder.push(" \n\t ", 1);
         assert!(builder.finish().is_none());
+    }
+
+    /// What a test compares of a block: everything it holds.
+    fn parts(block: &TextBlock) -> (TextScope, usize, String, LineMarks) {
+        (
+            block.scope,
+            block.node,
+            block.text().to_string(),
+            block.line_marks.clone(),
+        )
+    }
+
+    #[test]
+    fn collected_blocks_are_the_blocks_fresh_builders_finish() {
+        // Random sequences of what the page walk does: runs pushed into the current
+        // block, word breaks, the block ended (and the next one started), and
+        // single-run blocks (alt texts) in between. The collector, which keeps one
+        // builder and one string, must give what a fresh builder per block gives.
+        let alphabet = [
+            "a",
+            "Zz",
+            " ",
+            "  ",
+            "\n",
+            "\t",
+            "\u{a0}",
+            "\u{e9}",
+            "\u{2019}",
+            "\u{200B}",
+            "\u{3000}",
+            "word",
+            "\u{1F600}",
+            ".",
+            "\r\n",
+        ];
+        let scopes = [
+            TextScope::Text,
+            TextScope::Title,
+            TextScope::MetaDescription,
+            TextScope::Og,
+            TextScope::Alt,
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % bound
+        };
+        for _ in 0..500 {
+            let mut expected = Vec::new();
+            let mut fresh = TextBlockBuilder::new(TextScope::Text, 0);
+            let mut collector = BlockCollector::with_capacity(next(3), next(40));
+            let mut current = TextBlockBuilder::new(TextScope::Text, 0);
+            for step in 0..next(40) {
+                let mut raw = String::new();
+                for _ in 0..next(12) {
+                    raw.push_str(alphabet[next(alphabet.len())]);
+                }
+                let line = 1 + next(5) as u32 * (step as u32 + 1);
+                match next(5) {
+                    0 | 1 => {
+                        fresh.push(&raw, line);
+                        current.push(&raw, line);
+                    }
+                    2 => {
+                        fresh.push_space();
+                        current.push_space();
+                    }
+                    3 => {
+                        let (scope, node) = (scopes[next(scopes.len())], next(100));
+                        let finished =
+                            std::mem::replace(&mut fresh, TextBlockBuilder::new(scope, node));
+                        expected.extend(finished.finish());
+                        collector.take(&mut current, scope, node);
+                    }
+                    _ => {
+                        let (scope, node) = (scopes[next(scopes.len())], next(100));
+                        let mut single = TextBlockBuilder::new(scope, node);
+                        single.push(&raw, line);
+                        expected.extend(single.finish());
+                        collector.add_run(scope, node, &raw, line);
+                    }
+                }
+            }
+            expected.extend(fresh.finish());
+            collector.take(&mut current, TextScope::Text, 0);
+            let collected = collector.finish();
+            let expected: Vec<_> = expected.iter().map(parts).collect();
+            let collected: Vec<_> = collected.iter().map(parts).collect();
+            assert_eq!(collected, expected);
+        }
+    }
+
+    #[test]
+    fn blocks_share_one_string_and_read_as_their_own_text() {
+        let mut collector = BlockCollector::default();
+        collector.add_run(TextScope::Title, 1, " Best \u{201C}cases\u{201D} ", 2);
+        let mut builder = TextBlockBuilder::new(TextScope::Text, 3);
+        builder.push("Ships\nin 3 days.", 7);
+        collector.take(&mut builder, TextScope::Text, 4);
+        collector.add_run(TextScope::Alt, 5, "\u{200B}", 9);
+        builder.push("caf\u{e9}", 9);
+        collector.take(&mut builder, TextScope::Text, 0);
+        let blocks = collector.finish();
+        let texts: Vec<&str> = blocks.iter().map(TextBlock::text).collect();
+        assert_eq!(texts, ["Best \"cases\"", "Ships in 3 days.", "caf\u{e9}"]);
+        assert!(Arc::ptr_eq(&blocks[0].shared, &blocks[2].shared));
+        assert_eq!((blocks[1].line_at(0), blocks[1].line_at(6)), (7, 8));
+        assert_eq!((blocks[2].scope, blocks[2].node), (TextScope::Text, 4));
+        assert_eq!(
+            format!("{:?}", blocks[2]),
+            "TextBlock { scope: Text, text: \"caf\u{e9}\", node: 4, line_marks: [(0, 9)] }"
+        );
     }
 }
