@@ -521,14 +521,20 @@ impl Declarations {
         let start = self.items.len();
         let mut position = 0;
         while position <= text.len() {
-            let stop = scan_until(text, position, b";");
-            let chunk = &text[position..stop];
-            position = stop + 1;
+            let scan = scan_declaration(text, position);
+            let chunk = &text[position..scan.stop];
+            // Quotes and escapes hide bytes from the scan: then the chunk is searched whole.
+            let (brace, colon, escaped) = if scan.unusual {
+                (chunk.contains('{'), chunk.find(':'), chunk.contains('\\'))
+            } else {
+                (scan.brace, scan.colon.map(|colon| colon - position), false)
+            };
+            position = scan.stop + 1;
             // A nested rule (CSS nesting) is not a declaration.
-            if chunk.contains('{') {
+            if brace {
                 continue;
             }
-            match quick_declaration(chunk) {
+            match quick_declaration(chunk, colon, escaped) {
                 Quick::NotTracked => {}
                 Quick::Read(name, value, important) => self.push(name, value, important),
                 Quick::Unsure => {
@@ -671,13 +677,14 @@ enum Quick<'t> {
 /// Reads one declaration without allocating, when that is sure to give what
 /// [`parse_declaration`] gives: the text has no escapes, and the part that `simplecss`
 /// would read is plain ASCII (letters, digits, spaces and `-_.,%#+():`), for which its
-/// verdict comes down to [`simplecss_reads_a_term`].
-fn quick_declaration(chunk: &str) -> Quick<'_> {
-    if chunk.contains('\\') {
+/// verdict comes down to [`simplecss_reads_a_term`]. `colon` is where the chunk's first
+/// `:` is, `escaped` whether it has a `\` (the caller knows both from its scan).
+fn quick_declaration(chunk: &str, colon: Option<usize>, escaped: bool) -> Quick<'_> {
+    if escaped {
         return Quick::Unsure;
     }
     // The first colon of the chunk ends the name (a trailing `!important` has none).
-    let Some(colon) = chunk.find(':') else {
+    let Some(colon) = colon else {
         return Quick::NotTracked;
     };
     // Most declarations (`color`, `font`...) name a property we do not read: they are
@@ -687,8 +694,7 @@ fn quick_declaration(chunk: &str) -> Quick<'_> {
     };
     let text = chunk.trim();
     let (body, important) = split_important(text);
-    let plain = |byte: &u8| byte.is_ascii_alphanumeric() || b" \t\n\r\x0c-_.,%#+():".contains(byte);
-    if !body.as_bytes().iter().all(plain) {
+    if !body.bytes().all(|byte| PLAIN[usize::from(byte)]) {
         return Quick::Unsure;
     }
     let Some(colon) = body.find(':') else {
@@ -703,6 +709,96 @@ fn quick_declaration(chunk: &str) -> Quick<'_> {
         return Quick::NotTracked;
     }
     Quick::Read(name, value, important)
+}
+
+/// The bytes [`quick_declaration`] reads itself: ASCII letters, digits, spaces and
+/// `-_.,%#+():`.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let others = b" \t\n\r\x0c-_.,%#+():";
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric();
+        byte += 1;
+    }
+    let mut index = 0;
+    while index < others.len() {
+        table[others[index] as usize] = true;
+        index += 1;
+    }
+    table
+};
+
+/// What [`scan_declaration`] saw of one declaration of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DeclarationScan {
+    /// Where the declaration ends: what `scan_until(text, start, b";")` gives.
+    stop: usize,
+    /// The first `:` outside strings (an index into the whole text).
+    colon: Option<usize>,
+    /// A `{` outside strings.
+    brace: bool,
+    /// A quote or a `\\`: bytes the scan skipped over may hold a `:`, `{` or `\\`.
+    unusual: bool,
+}
+
+/// The bytes [`scan_declaration`] looks at: those of [`scan_until`] for `;`, and `:`.
+const DECLARATION_SPECIAL: [bool; 256] = {
+    let mut table = SCAN_SPECIAL;
+    table[b';' as usize] = true;
+    table[b':' as usize] = true;
+    table
+};
+
+/// Finds the end of the declaration starting at `start` as `scan_until(text, start,
+/// b";")` does, noting on the way what [`Declarations::parse_list`] needs to know of it,
+/// so that most declarations are read in one pass over their bytes.
+fn scan_declaration(text: &str, start: usize) -> DeclarationScan {
+    let bytes = text.as_bytes();
+    let mut scan = DeclarationScan {
+        stop: bytes.len(),
+        colon: None,
+        brace: false,
+        unusual: false,
+    };
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < bytes.len() {
+        while i < bytes.len() && !DECLARATION_SPECIAL[usize::from(bytes[i])] {
+            i += 1;
+        }
+        let Some(&byte) = bytes.get(i) else {
+            break;
+        };
+        match byte {
+            b';' if depth == 0 => {
+                scan.stop = i;
+                return scan;
+            }
+            b':' => {
+                scan.colon.get_or_insert(i);
+            }
+            b'"' | b'\'' => {
+                scan.unusual = true;
+                i = skip_string(bytes, i);
+                continue;
+            }
+            b'\\' => {
+                scan.unusual = true;
+                i += 2;
+                continue;
+            }
+            b'{' => {
+                scan.brace = true;
+                depth += 1;
+            }
+            b'(' | b'[' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    scan
 }
 
 /// `!important` in any case and spacing (`! IMPORTANT`) at the end of a trimmed
@@ -823,8 +919,26 @@ const TRACKED_BY_LENGTH: [[u8; MOST_OF_ONE_LENGTH]; LONGEST_TRACKED + 1] = {
     table
 };
 
+/// For each length, one bit per first letter (`byte.to_ascii_lowercase() % 32`) of the
+/// [`TRACKED`] names of that length: most untracked names (`color`, `font-size`) fail
+/// this one test.
+const FIRST_BYTES_BY_LENGTH: [u32; LONGEST_TRACKED + 1] = {
+    let mut table = [0u32; LONGEST_TRACKED + 1];
+    let mut index = 0;
+    while index < TRACKED.len() {
+        let name = TRACKED[index].as_bytes();
+        table[name.len()] |= 1 << (name[0].to_ascii_lowercase() % 32);
+        index += 1;
+    }
+    table
+};
+
 /// The [`TRACKED`] name that `name` is in any ASCII case, if any. Allocates nothing.
 fn tracked_name(name: &str) -> Option<&'static str> {
+    let first = name.as_bytes().first()?.to_ascii_lowercase();
+    if FIRST_BYTES_BY_LENGTH.get(name.len())? & (1 << (first % 32)) == 0 {
+        return None;
+    }
     let same_length = TRACKED_BY_LENGTH.get(name.len())?;
     same_length
         .iter()
@@ -1468,7 +1582,7 @@ fn functions(value: &str) -> Vec<(&str, Vec<&str>)> {
             .rsplit(|c: char| c.is_ascii_whitespace())
             .next()
             .unwrap_or("");
-        let close = scan_until(rest, open + 1, b")");
+        let close = scan_until(rest, open + 1, &CLOSE_PAREN);
         let args = &rest[open + 1..close];
         out.push((name, split_values(args)));
         if close >= rest.len() {
@@ -1624,7 +1738,7 @@ impl Sheet {
                 continue;
             }
             if bytes[position] == b'@' {
-                let stop = scan_until(text, position, b";{");
+                let stop = scan_until(text, position, &AT_RULE_END);
                 if stop >= bytes.len() {
                     break;
                 }
@@ -1633,7 +1747,7 @@ impl Sheet {
                     position = stop + 1;
                     continue;
                 }
-                let close = scan_until(text, stop + 1, b"}");
+                let close = scan_until(text, stop + 1, &CLOSE_BRACE);
                 let prelude = &text[position + 1..stop];
                 let name_end = prelude
                     .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
@@ -1649,11 +1763,11 @@ impl Sheet {
                 }
                 position = close + 1;
             } else {
-                let stop = scan_until(text, position, b"{");
+                let stop = scan_until(text, position, &OPEN_BRACE);
                 if stop >= bytes.len() {
                     break;
                 }
-                let close = scan_until(text, stop + 1, b"}");
+                let close = scan_until(text, stop + 1, &CLOSE_BRACE);
                 self.add_rule(&text[position..stop], &text[stop + 1..close]);
                 position = close + 1;
             }
@@ -1670,7 +1784,7 @@ impl Sheet {
         }
         self.order = self.order.saturating_add(1);
         let mut added = false;
-        for text in split_top_level(prelude, b',') {
+        for text in split_top_level(prelude, &COMMA) {
             if self.rules.len() >= MAX_RULES {
                 self.truncated = true;
                 break;
@@ -1698,7 +1812,7 @@ fn media_applies(list: &str) -> bool {
     if list.trim().is_empty() {
         return true;
     }
-    split_top_level(list, b',').into_iter().any(|query| {
+    split_top_level(list, &COMMA).into_iter().any(|query| {
         let query = query.trim().to_ascii_lowercase();
         let mut words = query.split_ascii_whitespace().peekable();
         let negated = words.next_if_eq(&"not").is_some();
@@ -1785,15 +1899,51 @@ const SCAN_SPECIAL: [bool; 256] = {
     table
 };
 
+/// The stop bytes of a [`scan_until`], with the table of every byte it must look at
+/// (quotes, escapes, brackets and the stops), made once rather than at each call.
+struct Stops {
+    /// The bytes to stop at.
+    bytes: &'static [u8],
+    /// [`SCAN_SPECIAL`] with the stops added.
+    special: [bool; 256],
+}
+
+impl Stops {
+    /// The stops `bytes`.
+    const fn new(bytes: &'static [u8]) -> Stops {
+        let mut special = SCAN_SPECIAL;
+        let mut index = 0;
+        while index < bytes.len() {
+            special[bytes[index] as usize] = true;
+            index += 1;
+        }
+        Stops { bytes, special }
+    }
+}
+
+/// Stops at `;` (the reference reader splits declaration lists with it).
+#[cfg(test)]
+const SEMICOLON: Stops = Stops::new(b";");
+/// Stops at `,`.
+const COMMA: Stops = Stops::new(b",");
+/// Stops at `{`.
+const OPEN_BRACE: Stops = Stops::new(b"{");
+/// Stops at `}`.
+const CLOSE_BRACE: Stops = Stops::new(b"}");
+/// Stops at `)`.
+const CLOSE_PAREN: Stops = Stops::new(b")");
+/// Stops at `;` or `{` (the end of an at-rule's prelude).
+const AT_RULE_END: Stops = Stops::new(b";{");
+/// Stops at whitespace and `,` (between the parts of a value).
+const VALUE_SEPARATORS: Stops = Stops::new(b" \t\n\r\x0c,");
+
 /// The index of the first of `stops` at nesting level 0 from `start` (strings, escapes
 /// and `()`, `[]`, `{}` skipped), or the text's length. Always a char boundary.
-fn scan_until(text: &str, start: usize, stops: &[u8]) -> usize {
+fn scan_until(text: &str, start: usize, stops: &Stops) -> usize {
     // Bytes that need a look: quotes, escapes, brackets and the stops; the others are
     // skipped with one table lookup each.
-    let mut special = SCAN_SPECIAL;
-    for &stop in stops {
-        special[usize::from(stop)] = true;
-    }
+    let special = &stops.special;
+    let stops = stops.bytes;
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = start;
@@ -1826,11 +1976,11 @@ fn scan_until(text: &str, start: usize, stops: &[u8]) -> usize {
 }
 
 /// Splits at `separator` on nesting level 0.
-fn split_top_level(text: &str, separator: u8) -> Vec<&str> {
+fn split_top_level<'t>(text: &'t str, separator: &Stops) -> Vec<&'t str> {
     let mut parts = Vec::new();
     let mut start = 0;
     while start <= text.len() {
-        let stop = scan_until(text, start, &[separator]);
+        let stop = scan_until(text, start, separator);
         parts.push(&text[start..stop]);
         start = stop + 1;
     }
@@ -1848,7 +1998,7 @@ fn value_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut start = 0;
     std::iter::from_fn(move || {
         while start < text.len() {
-            let stop = scan_until(text, start, b" \t\n\r\x0c,");
+            let stop = scan_until(text, start, &VALUE_SEPARATORS);
             let range = start..stop;
             start = stop + 1;
             if !range.is_empty() {
@@ -3136,7 +3286,7 @@ mod tests {
             for stop in stops {
                 for start in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
                     assert_eq!(
-                        scan_until(text, start, stop),
+                        scan_until(text, start, &Stops::new(stop)),
                         reference(text, start, stop),
                         "{text:?} {start} {stop:?}"
                     );
@@ -3189,6 +3339,165 @@ mod tests {
             + "opacity:0 !important;margin:0 0 0 -9999px;padding:1px 2px;display:block;\
                opacity:1;inset:0 1px 2px;overflow:hidden auto;padding-left:0 !important";
         assert_eq!(read_list(&long), reference::parse_declaration_list(&long));
+    }
+
+    /// Texts made of fragments that CSS readers get wrong, picked by a fixed pseudo-random
+    /// sequence: `count` texts of up to `parts` fragments each.
+    fn hostile_texts(count: usize, parts: usize) -> Vec<String> {
+        const FRAGMENTS: &[&str] = &[
+            ":",
+            ";",
+            ";",
+            "{",
+            "}",
+            "(",
+            ")",
+            "[",
+            "]",
+            "\"",
+            "'",
+            "\\",
+            "\\3a ",
+            "!",
+            "!important",
+            " ! IMPORTANT",
+            " ",
+            "\t",
+            "\n",
+            "\u{a0}",
+            "é",
+            "€",
+            "display",
+            "DISPLAY",
+            "Display",
+            "disp",
+            "lay",
+            "margin",
+            "padding",
+            "inset",
+            "overflow",
+            "opacity",
+            "color",
+            "font-size",
+            "-webkit-transform",
+            "width",
+            "max-width",
+            "none",
+            "0",
+            "1px",
+            "auto",
+            "-9999px",
+            "0 0 0 -9999px",
+            "hidden scroll",
+            "url(x;y)",
+            "calc(1px + 2px)",
+            "var(--x)",
+            "scale(0)",
+            "#fff",
+            ",",
+            "%",
+            "*",
+            "/",
+            "-",
+            "_x",
+            "a(b",
+            "a\\:b",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        (0..count)
+            .map(|_| {
+                let length = next(parts + 1);
+                (0..length)
+                    .map(|_| FRAGMENTS[next(FRAGMENTS.len())])
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hostile_declaration_lists_read_as_the_reference_reads_them() {
+        for text in hostile_texts(40_000, 12) {
+            assert_eq!(
+                read_list(&text),
+                reference::parse_declaration_list(&text),
+                "{text:?}"
+            );
+        }
+        // Plausible lists too: most fragments are declarations.
+        for text in hostile_texts(20_000, 6) {
+            let text = text.replace(';', ":0;display:none;");
+            assert_eq!(
+                read_list(&text),
+                reference::parse_declaration_list(&text),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn declaration_scans_agree_with_scan_until_and_searches() {
+        let mut texts = hostile_texts(20_000, 10);
+        texts.extend(
+            reference::TRICKY_VALUES
+                .iter()
+                .map(|value| format!("a:{value};b:c")),
+        );
+        for text in &texts {
+            for start in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let scan = scan_declaration(text, start);
+                assert_eq!(scan.stop, scan_until(text, start, &SEMICOLON), "{text:?}");
+                let chunk = &text[start..scan.stop];
+                let plain = !chunk.contains(['"', '\'', '\\']);
+                if plain {
+                    assert!(!scan.unusual, "{text:?} {start}");
+                }
+                if !scan.unusual {
+                    assert!(plain, "{text:?} {start}");
+                    assert_eq!(scan.brace, chunk.contains('{'), "{text:?} {start}");
+                    assert_eq!(
+                        scan.colon.map(|colon| colon - start),
+                        chunk.find(':'),
+                        "{text:?} {start}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tracked_names_pass_the_first_byte_filter_in_any_case() {
+        let slow = |name: &str| {
+            TRACKED
+                .iter()
+                .find(|tracked| tracked.eq_ignore_ascii_case(name))
+                .copied()
+        };
+        let mut names: Vec<String> = TRACKED
+            .iter()
+            .flat_map(|name| [name.to_string(), name.to_ascii_uppercase()])
+            .collect();
+        names.extend(reference::TRICKY_NAMES.iter().map(|name| name.to_string()));
+        names.extend(hostile_texts(5_000, 3));
+        for name in [
+            "color",
+            "font-size",
+            "line-height",
+            "\u{e9}top",
+            "Top",
+            "-",
+            "",
+        ] {
+            names.push(name.to_string());
+        }
+        for name in &names {
+            assert_eq!(tracked_name(name), slow(name), "{name:?}");
+        }
     }
 
     #[test]

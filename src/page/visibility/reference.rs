@@ -3,7 +3,10 @@
 
 use simplecss::DeclarationTokenizer;
 
-use super::{Property, decode_escapes, is_valid, scan_until, split_top_level, tracked_name};
+use super::{
+    Property, SEMICOLON, VALUE_SEPARATORS, decode_escapes, is_valid, scan_until, split_top_level,
+    tracked_name,
+};
 
 /// One declaration as the reference reads it: (property, lower-case value, important).
 pub(super) type Read = (Property, String, bool);
@@ -12,7 +15,7 @@ pub(super) type Read = (Property, String, bool);
 /// value, a `Vec` per shorthand, `simplecss` asked about every tracked declaration.
 pub(super) fn parse_declaration_list(text: &str) -> Vec<Read> {
     let mut declarations = Vec::new();
-    for chunk in split_top_level(text, b';') {
+    for chunk in split_top_level(text, &SEMICOLON) {
         if chunk.contains('{') {
             continue;
         }
@@ -153,7 +156,7 @@ pub(super) fn split_values(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
     while start < text.len() {
-        let stop = scan_until(text, start, b" \t\n\r\x0c,");
+        let stop = scan_until(text, start, &VALUE_SEPARATORS);
         if stop > start {
             parts.push(&text[start..stop]);
         }
