@@ -86,6 +86,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 
@@ -188,7 +189,16 @@ impl Visibility {
         let nodes = document.nodes();
         let sheet = Sheet::collect(document);
         let index = RuleIndex::new(&sheet.rules);
-        let siblings = Siblings::new(document);
+        // Sibling tables cost a pass over the document: made only when a rule reads them.
+        let siblings = if sheet
+            .rules
+            .iter()
+            .any(|rule| rule.selector.reads_siblings())
+        {
+            Siblings::new(document)
+        } else {
+            Siblings::none()
+        };
         let mut matcher = Matcher {
             nodes,
             siblings: &siblings,
@@ -294,12 +304,22 @@ impl Visibility {
                 _ => Own::NONE,
             };
             states.push(NodeState::combine(&own, &parent));
-            for &symbol in &symbol_stack[from..] {
-                if let Some(count) = counts.get_mut(symbol as usize) {
-                    *count = count.saturating_add(1);
+            // Only a node whose next node is its child goes on `ancestors`: any other
+            // (text, most leaves) would be popped again at the next node, its symbols
+            // uncounted, before anything read them.
+            if nodes
+                .get(id + 1)
+                .is_some_and(|next| next.parent == Some(id))
+            {
+                for &symbol in &symbol_stack[from..] {
+                    if let Some(count) = counts.get_mut(symbol as usize) {
+                        *count = count.saturating_add(1);
+                    }
                 }
+                ancestors.push((id, from));
+            } else {
+                symbol_stack.truncate(from);
             }
-            ancestors.push((id, from));
         }
         Visibility {
             own: states.iter().map(|state| state.own).collect(),
@@ -2141,6 +2161,20 @@ enum Combinator {
 }
 
 impl Selector {
+    /// True when matching the selector may ask for an element's siblings (`+`,
+    /// `:first-child`, `:last-child`, `:only-child`).
+    fn reads_siblings(&self) -> bool {
+        self.combinators.contains(&Combinator::NextSibling)
+            || self.compounds.iter().any(|compound| {
+                compound.pseudo_classes.iter().any(|pseudo| {
+                    matches!(
+                        pseudo,
+                        Pseudo::FirstChild | Pseudo::LastChild | Pseudo::OnlyChild
+                    )
+                })
+            })
+    }
+
     /// Parses one selector (no commas) with simplecss's tokenizer. `None` when simplecss
     /// cannot read it or it uses what we cannot match.
     fn parse(text: &str) -> Option<Selector> {
@@ -2269,9 +2303,10 @@ impl Compound {
 /// Rules indexed by the key of their rightmost compound, and for each rule the keys its
 /// ancestor compounds need (checked against counts of the current ancestors).
 #[derive(Debug, Default)]
-struct RuleIndex {
-    /// Interned ids, classes, tags and attribute names (indexed by [`KeyKind`]).
-    symbols: [HashMap<String, u32>; 4],
+struct RuleIndex<'r> {
+    /// Interned ids, classes, tags and attribute names (indexed by [`KeyKind`]), borrowed
+    /// from the rules' selectors.
+    symbols: [HashMap<&'r str, u32>; 4],
     /// Rules whose rightmost compound's key is this symbol.
     by_symbol: Vec<Vec<usize>>,
     /// Rules whose rightmost compound has no id, class, tag or attribute.
@@ -2310,8 +2345,8 @@ impl NameFilter {
     }
 }
 
-impl RuleIndex {
-    fn new(rules: &[StyleRule]) -> RuleIndex {
+impl<'r> RuleIndex<'r> {
+    fn new(rules: &'r [StyleRule]) -> RuleIndex<'r> {
         let mut index = RuleIndex::default();
         for (rule_index, rule) in rules.iter().enumerate() {
             let compounds = &rule.selector.compounds;
@@ -2344,16 +2379,17 @@ impl RuleIndex {
         index
     }
 
-    fn intern(&mut self, (kind, name): (KeyKind, &str)) -> u32 {
-        // Looked up first: most keys repeat, and then no `String` is made.
-        if let Some(&symbol) = self.symbols[kind as usize].get(name) {
-            return symbol;
-        }
+    fn intern(&mut self, (kind, name): (KeyKind, &'r str)) -> u32 {
         let symbol = self.by_symbol.len() as u32;
-        self.symbols[kind as usize].insert(name.to_string(), symbol);
-        self.filters[kind as usize].insert(name);
-        self.by_symbol.push(Vec::new());
-        symbol
+        match self.symbols[kind as usize].entry(name) {
+            Entry::Occupied(known) => *known.get(),
+            Entry::Vacant(slot) => {
+                slot.insert(symbol);
+                self.filters[kind as usize].insert(name);
+                self.by_symbol.push(Vec::new());
+                symbol
+            }
+        }
     }
 
     fn symbol_count(&self) -> usize {
@@ -2434,7 +2470,7 @@ struct TagCache {
 
 impl TagCache {
     /// The symbol of tag `name`: the cached answer, or else `tags`'s (then cached).
-    fn symbol(&mut self, name: &str, tags: &HashMap<String, u32>) -> Option<u32> {
+    fn symbol(&mut self, name: &str, tags: &HashMap<&str, u32>) -> Option<u32> {
         let bytes = name.as_bytes();
         let first = usize::from(bytes.first().copied().unwrap_or(0));
         let last = usize::from(bytes.last().copied().unwrap_or(0));
@@ -2468,6 +2504,14 @@ impl Siblings {
     /// No sibling. A node whose index does not fit below it (a document of four billion
     /// nodes cannot be held in memory) is never anyone's sibling.
     const NONE: u32 = u32::MAX;
+
+    /// Tables that give no sibling to any node, for pages whose rules never ask.
+    fn none() -> Siblings {
+        Siblings {
+            previous: Vec::new(),
+            next: Vec::new(),
+        }
+    }
 
     fn new(document: &Document) -> Siblings {
         let nodes = document.nodes();
@@ -3497,6 +3541,110 @@ mod tests {
         }
         for name in &names {
             assert_eq!(tracked_name(name), slow(name), "{name:?}");
+        }
+    }
+
+    /// Pages of random nesting, classes, ids, attributes, inline styles and rules (all
+    /// combinators and pseudo-classes), from a fixed pseudo-random sequence.
+    fn random_pages(count: usize) -> Vec<String> {
+        const CLASSES: &[&str] = &["a", "b", "c", "ad", "x"];
+        const TAGS: &[&str] = &[
+            "div", "p", "span", "a", "section", "img", "input", "ul", "li",
+        ];
+        const SELECTORS: &[&str] = &[
+            ".a",
+            ".b .c",
+            "div > .a",
+            ".a + p",
+            "p:first-child",
+            "li:last-child",
+            "span:only-child",
+            "#i1",
+            "#i2 .b",
+            "[hidden]",
+            "[data-x=y]",
+            "*",
+            "div *",
+            ".x:hover",
+            "section .ad span",
+            ":root",
+            ":empty",
+            "a:link",
+            ".c:lang(en)",
+            "ul li + li",
+            "img[width]",
+        ];
+        const DECLARATIONS: &[&str] = &[
+            "display:none",
+            "display:block",
+            "visibility:hidden",
+            "visibility:visible",
+            "opacity:0",
+            "width:0;height:0;overflow:hidden",
+            "position:absolute;left:-9999px",
+            "display:flex",
+            "color:red",
+            "margin:0 auto",
+            "transform:scale(0)",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        (0..count)
+            .map(|_| {
+                let mut html = String::from("<style>");
+                for _ in 0..next(8) {
+                    let selector = SELECTORS[next(SELECTORS.len())];
+                    let declaration = DECLARATIONS[next(DECLARATIONS.len())];
+                    html.push_str(&format!("{selector}{{{declaration}}}"));
+                }
+                html.push_str("</style><body lang=en>");
+                let mut open = Vec::new();
+                for index in 0..next(40) {
+                    match next(4) {
+                        0 if !open.is_empty() => {
+                            html.push_str(&format!("</{}>", open.pop().unwrap_or("div")));
+                        }
+                        1 => html.push_str("text "),
+                        _ => {
+                            let tag = TAGS[next(TAGS.len())];
+                            let mut attributes = format!(" id=i{index}");
+                            if next(2) == 0 {
+                                let class = CLASSES[next(CLASSES.len())];
+                                attributes.push_str(&format!(" class=\"{class} b\""));
+                            }
+                            if next(6) == 0 {
+                                let declaration = DECLARATIONS[next(DECLARATIONS.len())];
+                                attributes.push_str(&format!(" style=\"{declaration}\""));
+                            }
+                            if next(8) == 0 {
+                                attributes.push_str(" hidden data-x=y width=0");
+                            }
+                            html.push_str(&format!("<{tag}{attributes}>"));
+                            open.push(tag);
+                        }
+                    }
+                }
+                html
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_walk_agrees_with_the_walk_that_pushed_every_node() {
+        for html in random_pages(3_000) {
+            let document = Document::parse(&html);
+            for budget in [MAX_MATCH_STEPS, 0, 1, 3, 10, 30] {
+                let fast = Visibility::compute_within(&document, budget);
+                let slow = reference::compute_within(&document, budget);
+                assert_eq!(fast.own, slow.own, "{html:?} {budget}");
+                assert_eq!(fast.hidden, slow.hidden, "{html:?} {budget}");
+                assert_eq!(fast.incomplete, slow.incomplete, "{html:?} {budget}");
+            }
         }
     }
 
