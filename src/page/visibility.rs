@@ -91,6 +91,7 @@ use std::fmt::{self, Write as _};
 use std::ops::Range;
 
 use simplecss::{AttributeOperator, DeclarationTokenizer, SelectorToken, SelectorTokenizer};
+use smallvec::SmallVec;
 
 use super::dom::{Document, Node, NodeId, NodeKind};
 
@@ -237,12 +238,13 @@ impl Visibility {
             let from = symbol_stack.len();
             let own = match &node.kind {
                 NodeKind::Element { name, .. } => {
-                    index.node_symbols(node, &mut tags, &mut symbol_stack);
+                    let attributes = WalkAttributes::of(node);
+                    index.node_symbols(node, &attributes, &mut tags, &mut symbol_stack);
                     let symbols = &symbol_stack[from..];
                     own_declarations.clear();
                     let hints = presentational_hints(node, name, &mut own_declarations);
-                    let inline = node
-                        .attr("style")
+                    let inline = attributes
+                        .style
                         .map(|style| own_declarations.parse_list(&strip_comments(style)))
                         .unwrap_or_default();
                     // Made on the first declaration that applies: most elements have none.
@@ -292,7 +294,7 @@ impl Visibility {
                     match style {
                         // Most elements: no CSS at all, nothing to read (a test checks
                         // that `interpret` says the same).
-                        None if !may_hide_without_css(node, name) => Own::NONE,
+                        None if !may_hide_without_css(name, attributes.hidden) => Own::NONE,
                         style => interpret(
                             node,
                             name,
@@ -709,10 +711,10 @@ fn quick_declaration(chunk: &str, colon: Option<usize>, escaped: bool) -> Quick<
     };
     // Most declarations (`color`, `font`...) name a property we do not read: they are
     // refused here, before anything else is looked at.
-    let Some(name) = tracked_name(chunk[..colon].trim()) else {
+    let Some(name) = tracked_name(trim(&chunk[..colon])) else {
         return Quick::NotTracked;
     };
-    let text = chunk.trim();
+    let text = trim(chunk);
     let (body, important) = split_important(text);
     if !body.bytes().all(|byte| PLAIN[usize::from(byte)]) {
         return Quick::Unsure;
@@ -819,6 +821,16 @@ fn scan_declaration(text: &str, start: usize) -> DeclarationScan {
         i += 1;
     }
     scan
+}
+
+/// `text.trim()`, without its call when `text` starts and ends with visible ASCII (most
+/// names and values), which `trim` leaves alone.
+fn trim(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
 }
 
 /// `!important` in any case and spacing (`! IMPORTANT`) at the end of a trimmed
@@ -1319,8 +1331,44 @@ fn is_default_inline(name: &str) -> bool {
 /// True when the element can be hidden without any CSS: the `hidden` attribute, or an
 /// `<input>` (`type="hidden"`). Without either and without CSS, [`interpret`] gives
 /// [`Own::NONE`].
-fn may_hide_without_css(node: &Node, name: &str) -> bool {
-    name == "input" || node.attr("hidden").is_some()
+/// `hidden` says whether the element has the `hidden` attribute.
+fn may_hide_without_css(name: &str, hidden: bool) -> bool {
+    name == "input" || hidden
+}
+
+/// The attributes the walk reads of every element, found in one pass over its
+/// attributes; each is the first of its name, as [`Node::attr`] gives it.
+#[derive(Debug, Default)]
+struct WalkAttributes<'n> {
+    /// `id`.
+    id: Option<&'n str>,
+    /// `class`.
+    class: Option<&'n str>,
+    /// `style`.
+    style: Option<&'n str>,
+    /// Whether `hidden` is there.
+    hidden: bool,
+}
+
+impl<'n> WalkAttributes<'n> {
+    /// The attributes of `node` (none for a non-element).
+    fn of(node: &'n Node) -> WalkAttributes<'n> {
+        let mut found = WalkAttributes::default();
+        for (name, value) in node.attrs() {
+            let slot = match name.as_str() {
+                "id" => &mut found.id,
+                "class" => &mut found.class,
+                "style" => &mut found.style,
+                "hidden" => {
+                    found.hidden = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            slot.get_or_insert(value.as_str());
+        }
+        found
+    }
 }
 
 /// The element's own hiding reasons from its winning values.
@@ -1832,7 +1880,7 @@ fn media_applies(list: &str) -> bool {
     if list.trim().is_empty() {
         return true;
     }
-    split_top_level(list, &COMMA).into_iter().any(|query| {
+    split_top_level(list, &COMMA).any(|query| {
         let query = query.trim().to_ascii_lowercase();
         let mut words = query.split_ascii_whitespace().peekable();
         let negated = words.next_if_eq(&"not").is_some();
@@ -1996,15 +2044,17 @@ fn scan_until(text: &str, start: usize, stops: &Stops) -> usize {
 }
 
 /// Splits at `separator` on nesting level 0.
-fn split_top_level<'t>(text: &'t str, separator: &Stops) -> Vec<&'t str> {
-    let mut parts = Vec::new();
+fn split_top_level<'t>(text: &'t str, separator: &'t Stops) -> impl Iterator<Item = &'t str> {
     let mut start = 0;
-    while start <= text.len() {
+    std::iter::from_fn(move || {
+        if start > text.len() {
+            return None;
+        }
         let stop = scan_until(text, start, separator);
-        parts.push(&text[start..stop]);
+        let part = &text[start..stop];
         start = stop + 1;
-    }
-    parts
+        Some(part)
+    })
 }
 
 /// Splits a value at whitespace and commas on nesting level 0 (`rect(0, 0 0 0)`,
@@ -2112,8 +2162,9 @@ fn unprotect(text: &str) -> String {
 #[derive(Debug)]
 struct Selector {
     compounds: Vec<Compound>,
-    /// `combinators[i]` joins `compounds[i]` and `compounds[i + 1]`.
-    combinators: Vec<Combinator>,
+    /// `combinators[i]` joins `compounds[i]` and `compounds[i + 1]` (most selectors have
+    /// few: kept inline, no allocation).
+    combinators: SmallVec<[Combinator; 6]>,
     /// (ids, classes + attributes + pseudo-classes, types).
     specificity: [u32; 3],
 }
@@ -2123,8 +2174,9 @@ struct Selector {
 struct Compound {
     /// Lower-case type, `None` for `*`.
     tag: Option<String>,
-    ids: Vec<String>,
-    classes: Vec<String>,
+    /// Ids and classes: one each in most compounds, kept inline (no allocation).
+    ids: SmallVec<[String; 1]>,
+    classes: SmallVec<[String; 1]>,
     attributes: Vec<(String, AttributeTest)>,
     pseudo_classes: Vec<Pseudo>,
 }
@@ -2180,7 +2232,7 @@ impl Selector {
     fn parse(text: &str) -> Option<Selector> {
         let prepared = decode_escapes(text.trim(), true);
         let mut compounds: Vec<Compound> = Vec::new();
-        let mut combinators = Vec::new();
+        let mut combinators = SmallVec::new();
         let mut pending: Option<Combinator> = None;
         for token in SelectorTokenizer::from(prepared.as_ref()) {
             let token = token.ok()?;
@@ -2400,7 +2452,13 @@ impl<'r> RuleIndex<'r> {
     /// rule uses),
     /// sorted and without duplicates, appended to `symbols`. Tags are looked up through
     /// `tags`.
-    fn node_symbols(&self, node: &Node, tags: &mut TagCache, symbols: &mut Vec<u32>) {
+    fn node_symbols(
+        &self,
+        node: &Node,
+        attributes: &WalkAttributes<'_>,
+        tags: &mut TagCache,
+        symbols: &mut Vec<u32>,
+    ) {
         if self.by_symbol.is_empty() {
             return;
         }
@@ -2419,10 +2477,10 @@ impl<'r> RuleIndex<'r> {
                 symbols.push(*symbol);
             }
         };
-        if let Some(id) = node.attr("id") {
+        if let Some(id) = attributes.id {
             lookup(KeyKind::Id, id);
         }
-        if let Some(classes) = node.attr("class") {
+        if let Some(classes) = attributes.class {
             for class in classes.split_ascii_whitespace() {
                 lookup(KeyKind::Class, class);
             }
@@ -3266,7 +3324,7 @@ mod tests {
             };
             for parent_blockifies in [false, true] {
                 let own = interpret(node, name, &Style::default(), parent_blockifies);
-                if may_hide_without_css(node, name) {
+                if may_hide_without_css(name, node.attr("hidden").is_some()) {
                     continue;
                 }
                 assert_eq!(own.reason, None, "{name} {id}");
@@ -3645,6 +3703,31 @@ mod tests {
                 assert_eq!(fast.hidden, slow.hidden, "{html:?} {budget}");
                 assert_eq!(fast.incomplete, slow.incomplete, "{html:?} {budget}");
             }
+        }
+    }
+
+    #[test]
+    fn walk_attributes_are_what_attr_gives() {
+        let html = "<div id=a class='x y' style='display:none' hidden id=b class=z style=x \
+                    hidden=no></div><p ID=C Class=D STYLE=e></p><span></span>\
+                    <img style hidden=''>";
+        let document = Document::parse(html);
+        for node in document.nodes() {
+            let found = WalkAttributes::of(node);
+            assert_eq!(found.id, node.attr("id"));
+            assert_eq!(found.class, node.attr("class"));
+            assert_eq!(found.style, node.attr("style"));
+            assert_eq!(found.hidden, node.attr("hidden").is_some());
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        let mut texts = hostile_texts(5_000, 4);
+        texts
+            .extend(["", " ", "a", " a", "a ", "\u{a0}a", "a\u{a0}", "\u{2003}"].map(String::from));
+        for text in &texts {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
         }
     }
 

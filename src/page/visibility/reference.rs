@@ -6,7 +6,8 @@ use simplecss::DeclarationTokenizer;
 use super::super::dom::{Document, NodeId, NodeKind};
 use super::{
     Declarations, Matcher, NodeState, Own, Priority, RuleIndex, Sheet, Siblings, Style, TagCache,
-    Visibility, interpret, may_hide_without_css, presentational_hints, strip_comments,
+    Visibility, WalkAttributes, interpret, may_hide_without_css, presentational_hints,
+    strip_comments,
 };
 
 use super::{
@@ -318,7 +319,8 @@ pub(super) fn compute_within(document: &Document, budget: u64) -> Visibility {
         let from = symbol_stack.len();
         let own = match &node.kind {
             NodeKind::Element { name, .. } => {
-                index.node_symbols(node, &mut tags, &mut symbol_stack);
+                let attributes = WalkAttributes::of(node);
+                index.node_symbols(node, &attributes, &mut tags, &mut symbol_stack);
                 let symbols = &symbol_stack[from..];
                 own_declarations.clear();
                 let hints = presentational_hints(node, name, &mut own_declarations);
@@ -370,7 +372,7 @@ pub(super) fn compute_within(document: &Document, budget: u64) -> Visibility {
                 match style {
                     // Most elements: no CSS at all, nothing to read (a test checks
                     // that `interpret` says the same).
-                    None if !may_hide_without_css(node, name) => Own::NONE,
+                    None if !may_hide_without_css(name, node.attr("hidden").is_some()) => Own::NONE,
                     style => interpret(
                         node,
                         name,
