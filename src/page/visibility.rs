@@ -86,10 +86,12 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 
 use simplecss::{AttributeOperator, DeclarationTokenizer, SelectorToken, SelectorTokenizer};
+use smallvec::SmallVec;
 
 use super::dom::{Document, Node, NodeId, NodeKind};
 
@@ -188,7 +190,16 @@ impl Visibility {
         let nodes = document.nodes();
         let sheet = Sheet::collect(document);
         let index = RuleIndex::new(&sheet.rules);
-        let siblings = Siblings::new(document);
+        // Sibling tables cost a pass over the document: made only when a rule reads them.
+        let siblings = if sheet
+            .rules
+            .iter()
+            .any(|rule| rule.selector.reads_siblings())
+        {
+            Siblings::new(document)
+        } else {
+            Siblings::none()
+        };
         let mut matcher = Matcher {
             nodes,
             siblings: &siblings,
@@ -227,12 +238,13 @@ impl Visibility {
             let from = symbol_stack.len();
             let own = match &node.kind {
                 NodeKind::Element { name, .. } => {
-                    index.node_symbols(node, &mut tags, &mut symbol_stack);
+                    let attributes = WalkAttributes::of(node);
+                    index.node_symbols(node, &attributes, &mut tags, &mut symbol_stack);
                     let symbols = &symbol_stack[from..];
                     own_declarations.clear();
                     let hints = presentational_hints(node, name, &mut own_declarations);
-                    let inline = node
-                        .attr("style")
+                    let inline = attributes
+                        .style
                         .map(|style| own_declarations.parse_list(&strip_comments(style)))
                         .unwrap_or_default();
                     // Made on the first declaration that applies: most elements have none.
@@ -282,7 +294,7 @@ impl Visibility {
                     match style {
                         // Most elements: no CSS at all, nothing to read (a test checks
                         // that `interpret` says the same).
-                        None if !may_hide_without_css(node, name) => Own::NONE,
+                        None if !may_hide_without_css(name, attributes.hidden) => Own::NONE,
                         style => interpret(
                             node,
                             name,
@@ -294,12 +306,22 @@ impl Visibility {
                 _ => Own::NONE,
             };
             states.push(NodeState::combine(&own, &parent));
-            for &symbol in &symbol_stack[from..] {
-                if let Some(count) = counts.get_mut(symbol as usize) {
-                    *count = count.saturating_add(1);
+            // Only a node whose next node is its child goes on `ancestors`: any other
+            // (text, most leaves) would be popped again at the next node, its symbols
+            // uncounted, before anything read them.
+            if nodes
+                .get(id + 1)
+                .is_some_and(|next| next.parent == Some(id))
+            {
+                for &symbol in &symbol_stack[from..] {
+                    if let Some(count) = counts.get_mut(symbol as usize) {
+                        *count = count.saturating_add(1);
+                    }
                 }
+                ancestors.push((id, from));
+            } else {
+                symbol_stack.truncate(from);
             }
-            ancestors.push((id, from));
         }
         Visibility {
             own: states.iter().map(|state| state.own).collect(),
@@ -521,14 +543,20 @@ impl Declarations {
         let start = self.items.len();
         let mut position = 0;
         while position <= text.len() {
-            let stop = scan_until(text, position, b";");
-            let chunk = &text[position..stop];
-            position = stop + 1;
+            let scan = scan_declaration(text, position);
+            let chunk = &text[position..scan.stop];
+            // Quotes and escapes hide bytes from the scan: then the chunk is searched whole.
+            let (brace, colon, escaped) = if scan.unusual {
+                (chunk.contains('{'), chunk.find(':'), chunk.contains('\\'))
+            } else {
+                (scan.brace, scan.colon.map(|colon| colon - position), false)
+            };
+            position = scan.stop + 1;
             // A nested rule (CSS nesting) is not a declaration.
-            if chunk.contains('{') {
+            if brace {
                 continue;
             }
-            match quick_declaration(chunk) {
+            match quick_declaration(chunk, colon, escaped) {
                 Quick::NotTracked => {}
                 Quick::Read(name, value, important) => self.push(name, value, important),
                 Quick::Unsure => {
@@ -671,24 +699,24 @@ enum Quick<'t> {
 /// Reads one declaration without allocating, when that is sure to give what
 /// [`parse_declaration`] gives: the text has no escapes, and the part that `simplecss`
 /// would read is plain ASCII (letters, digits, spaces and `-_.,%#+():`), for which its
-/// verdict comes down to [`simplecss_reads_a_term`].
-fn quick_declaration(chunk: &str) -> Quick<'_> {
-    if chunk.contains('\\') {
+/// verdict comes down to [`simplecss_reads_a_term`]. `colon` is where the chunk's first
+/// `:` is, `escaped` whether it has a `\` (the caller knows both from its scan).
+fn quick_declaration(chunk: &str, colon: Option<usize>, escaped: bool) -> Quick<'_> {
+    if escaped {
         return Quick::Unsure;
     }
     // The first colon of the chunk ends the name (a trailing `!important` has none).
-    let Some(colon) = chunk.find(':') else {
+    let Some(colon) = colon else {
         return Quick::NotTracked;
     };
     // Most declarations (`color`, `font`...) name a property we do not read: they are
     // refused here, before anything else is looked at.
-    let Some(name) = tracked_name(chunk[..colon].trim()) else {
+    let Some(name) = tracked_name(trim(&chunk[..colon])) else {
         return Quick::NotTracked;
     };
-    let text = chunk.trim();
+    let text = trim(chunk);
     let (body, important) = split_important(text);
-    let plain = |byte: &u8| byte.is_ascii_alphanumeric() || b" \t\n\r\x0c-_.,%#+():".contains(byte);
-    if !body.as_bytes().iter().all(plain) {
+    if !body.bytes().all(|byte| PLAIN[usize::from(byte)]) {
         return Quick::Unsure;
     }
     let Some(colon) = body.find(':') else {
@@ -703,6 +731,106 @@ fn quick_declaration(chunk: &str) -> Quick<'_> {
         return Quick::NotTracked;
     }
     Quick::Read(name, value, important)
+}
+
+/// The bytes [`quick_declaration`] reads itself: ASCII letters, digits, spaces and
+/// `-_.,%#+():`.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let others = b" \t\n\r\x0c-_.,%#+():";
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric();
+        byte += 1;
+    }
+    let mut index = 0;
+    while index < others.len() {
+        table[others[index] as usize] = true;
+        index += 1;
+    }
+    table
+};
+
+/// What [`scan_declaration`] saw of one declaration of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DeclarationScan {
+    /// Where the declaration ends: what `scan_until(text, start, b";")` gives.
+    stop: usize,
+    /// The first `:` outside strings (an index into the whole text).
+    colon: Option<usize>,
+    /// A `{` outside strings.
+    brace: bool,
+    /// A quote or a `\\`: bytes the scan skipped over may hold a `:`, `{` or `\\`.
+    unusual: bool,
+}
+
+/// The bytes [`scan_declaration`] looks at: those of [`scan_until`] for `;`, and `:`.
+const DECLARATION_SPECIAL: [bool; 256] = {
+    let mut table = SCAN_SPECIAL;
+    table[b';' as usize] = true;
+    table[b':' as usize] = true;
+    table
+};
+
+/// Finds the end of the declaration starting at `start` as `scan_until(text, start,
+/// b";")` does, noting on the way what [`Declarations::parse_list`] needs to know of it,
+/// so that most declarations are read in one pass over their bytes.
+fn scan_declaration(text: &str, start: usize) -> DeclarationScan {
+    let bytes = text.as_bytes();
+    let mut scan = DeclarationScan {
+        stop: bytes.len(),
+        colon: None,
+        brace: false,
+        unusual: false,
+    };
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < bytes.len() {
+        while i < bytes.len() && !DECLARATION_SPECIAL[usize::from(bytes[i])] {
+            i += 1;
+        }
+        let Some(&byte) = bytes.get(i) else {
+            break;
+        };
+        match byte {
+            b';' if depth == 0 => {
+                scan.stop = i;
+                return scan;
+            }
+            b':' => {
+                scan.colon.get_or_insert(i);
+            }
+            b'"' | b'\'' => {
+                scan.unusual = true;
+                i = skip_string(bytes, i);
+                continue;
+            }
+            b'\\' => {
+                scan.unusual = true;
+                i += 2;
+                continue;
+            }
+            b'{' => {
+                scan.brace = true;
+                depth += 1;
+            }
+            b'(' | b'[' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    scan
+}
+
+/// `text.trim()`, without its call when `text` starts and ends with visible ASCII (most
+/// names and values), which `trim` leaves alone.
+fn trim(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
 }
 
 /// `!important` in any case and spacing (`! IMPORTANT`) at the end of a trimmed
@@ -823,8 +951,26 @@ const TRACKED_BY_LENGTH: [[u8; MOST_OF_ONE_LENGTH]; LONGEST_TRACKED + 1] = {
     table
 };
 
+/// For each length, one bit per first letter (`byte.to_ascii_lowercase() % 32`) of the
+/// [`TRACKED`] names of that length: most untracked names (`color`, `font-size`) fail
+/// this one test.
+const FIRST_BYTES_BY_LENGTH: [u32; LONGEST_TRACKED + 1] = {
+    let mut table = [0u32; LONGEST_TRACKED + 1];
+    let mut index = 0;
+    while index < TRACKED.len() {
+        let name = TRACKED[index].as_bytes();
+        table[name.len()] |= 1 << (name[0].to_ascii_lowercase() % 32);
+        index += 1;
+    }
+    table
+};
+
 /// The [`TRACKED`] name that `name` is in any ASCII case, if any. Allocates nothing.
 fn tracked_name(name: &str) -> Option<&'static str> {
+    let first = name.as_bytes().first()?.to_ascii_lowercase();
+    if FIRST_BYTES_BY_LENGTH.get(name.len())? & (1 << (first % 32)) == 0 {
+        return None;
+    }
     let same_length = TRACKED_BY_LENGTH.get(name.len())?;
     same_length
         .iter()
@@ -1185,8 +1331,44 @@ fn is_default_inline(name: &str) -> bool {
 /// True when the element can be hidden without any CSS: the `hidden` attribute, or an
 /// `<input>` (`type="hidden"`). Without either and without CSS, [`interpret`] gives
 /// [`Own::NONE`].
-fn may_hide_without_css(node: &Node, name: &str) -> bool {
-    name == "input" || node.attr("hidden").is_some()
+/// `hidden` says whether the element has the `hidden` attribute.
+fn may_hide_without_css(name: &str, hidden: bool) -> bool {
+    name == "input" || hidden
+}
+
+/// The attributes the walk reads of every element, found in one pass over its
+/// attributes; each is the first of its name, as [`Node::attr`] gives it.
+#[derive(Debug, Default)]
+struct WalkAttributes<'n> {
+    /// `id`.
+    id: Option<&'n str>,
+    /// `class`.
+    class: Option<&'n str>,
+    /// `style`.
+    style: Option<&'n str>,
+    /// Whether `hidden` is there.
+    hidden: bool,
+}
+
+impl<'n> WalkAttributes<'n> {
+    /// The attributes of `node` (none for a non-element).
+    fn of(node: &'n Node) -> WalkAttributes<'n> {
+        let mut found = WalkAttributes::default();
+        for (name, value) in node.attrs() {
+            let slot = match name.as_str() {
+                "id" => &mut found.id,
+                "class" => &mut found.class,
+                "style" => &mut found.style,
+                "hidden" => {
+                    found.hidden = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            slot.get_or_insert(value.as_str());
+        }
+        found
+    }
 }
 
 /// The element's own hiding reasons from its winning values.
@@ -1468,7 +1650,7 @@ fn functions(value: &str) -> Vec<(&str, Vec<&str>)> {
             .rsplit(|c: char| c.is_ascii_whitespace())
             .next()
             .unwrap_or("");
-        let close = scan_until(rest, open + 1, b")");
+        let close = scan_until(rest, open + 1, &CLOSE_PAREN);
         let args = &rest[open + 1..close];
         out.push((name, split_values(args)));
         if close >= rest.len() {
@@ -1624,7 +1806,7 @@ impl Sheet {
                 continue;
             }
             if bytes[position] == b'@' {
-                let stop = scan_until(text, position, b";{");
+                let stop = scan_until(text, position, &AT_RULE_END);
                 if stop >= bytes.len() {
                     break;
                 }
@@ -1633,7 +1815,7 @@ impl Sheet {
                     position = stop + 1;
                     continue;
                 }
-                let close = scan_until(text, stop + 1, b"}");
+                let close = scan_until(text, stop + 1, &CLOSE_BRACE);
                 let prelude = &text[position + 1..stop];
                 let name_end = prelude
                     .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
@@ -1649,11 +1831,11 @@ impl Sheet {
                 }
                 position = close + 1;
             } else {
-                let stop = scan_until(text, position, b"{");
+                let stop = scan_until(text, position, &OPEN_BRACE);
                 if stop >= bytes.len() {
                     break;
                 }
-                let close = scan_until(text, stop + 1, b"}");
+                let close = scan_until(text, stop + 1, &CLOSE_BRACE);
                 self.add_rule(&text[position..stop], &text[stop + 1..close]);
                 position = close + 1;
             }
@@ -1670,7 +1852,7 @@ impl Sheet {
         }
         self.order = self.order.saturating_add(1);
         let mut added = false;
-        for text in split_top_level(prelude, b',') {
+        for text in split_top_level(prelude, &COMMA) {
             if self.rules.len() >= MAX_RULES {
                 self.truncated = true;
                 break;
@@ -1698,7 +1880,7 @@ fn media_applies(list: &str) -> bool {
     if list.trim().is_empty() {
         return true;
     }
-    split_top_level(list, b',').into_iter().any(|query| {
+    split_top_level(list, &COMMA).any(|query| {
         let query = query.trim().to_ascii_lowercase();
         let mut words = query.split_ascii_whitespace().peekable();
         let negated = words.next_if_eq(&"not").is_some();
@@ -1785,15 +1967,51 @@ const SCAN_SPECIAL: [bool; 256] = {
     table
 };
 
+/// The stop bytes of a [`scan_until`], with the table of every byte it must look at
+/// (quotes, escapes, brackets and the stops), made once rather than at each call.
+struct Stops {
+    /// The bytes to stop at.
+    bytes: &'static [u8],
+    /// [`SCAN_SPECIAL`] with the stops added.
+    special: [bool; 256],
+}
+
+impl Stops {
+    /// The stops `bytes`.
+    const fn new(bytes: &'static [u8]) -> Stops {
+        let mut special = SCAN_SPECIAL;
+        let mut index = 0;
+        while index < bytes.len() {
+            special[bytes[index] as usize] = true;
+            index += 1;
+        }
+        Stops { bytes, special }
+    }
+}
+
+/// Stops at `;` (the reference reader splits declaration lists with it).
+#[cfg(test)]
+const SEMICOLON: Stops = Stops::new(b";");
+/// Stops at `,`.
+const COMMA: Stops = Stops::new(b",");
+/// Stops at `{`.
+const OPEN_BRACE: Stops = Stops::new(b"{");
+/// Stops at `}`.
+const CLOSE_BRACE: Stops = Stops::new(b"}");
+/// Stops at `)`.
+const CLOSE_PAREN: Stops = Stops::new(b")");
+/// Stops at `;` or `{` (the end of an at-rule's prelude).
+const AT_RULE_END: Stops = Stops::new(b";{");
+/// Stops at whitespace and `,` (between the parts of a value).
+const VALUE_SEPARATORS: Stops = Stops::new(b" \t\n\r\x0c,");
+
 /// The index of the first of `stops` at nesting level 0 from `start` (strings, escapes
 /// and `()`, `[]`, `{}` skipped), or the text's length. Always a char boundary.
-fn scan_until(text: &str, start: usize, stops: &[u8]) -> usize {
+fn scan_until(text: &str, start: usize, stops: &Stops) -> usize {
     // Bytes that need a look: quotes, escapes, brackets and the stops; the others are
     // skipped with one table lookup each.
-    let mut special = SCAN_SPECIAL;
-    for &stop in stops {
-        special[usize::from(stop)] = true;
-    }
+    let special = &stops.special;
+    let stops = stops.bytes;
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = start;
@@ -1826,15 +2044,17 @@ fn scan_until(text: &str, start: usize, stops: &[u8]) -> usize {
 }
 
 /// Splits at `separator` on nesting level 0.
-fn split_top_level(text: &str, separator: u8) -> Vec<&str> {
-    let mut parts = Vec::new();
+fn split_top_level<'t>(text: &'t str, separator: &'t Stops) -> impl Iterator<Item = &'t str> {
     let mut start = 0;
-    while start <= text.len() {
-        let stop = scan_until(text, start, &[separator]);
-        parts.push(&text[start..stop]);
+    std::iter::from_fn(move || {
+        if start > text.len() {
+            return None;
+        }
+        let stop = scan_until(text, start, separator);
+        let part = &text[start..stop];
         start = stop + 1;
-    }
-    parts
+        Some(part)
+    })
 }
 
 /// Splits a value at whitespace and commas on nesting level 0 (`rect(0, 0 0 0)`,
@@ -1848,7 +2068,7 @@ fn value_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut start = 0;
     std::iter::from_fn(move || {
         while start < text.len() {
-            let stop = scan_until(text, start, b" \t\n\r\x0c,");
+            let stop = scan_until(text, start, &VALUE_SEPARATORS);
             let range = start..stop;
             start = stop + 1;
             if !range.is_empty() {
@@ -1942,8 +2162,9 @@ fn unprotect(text: &str) -> String {
 #[derive(Debug)]
 struct Selector {
     compounds: Vec<Compound>,
-    /// `combinators[i]` joins `compounds[i]` and `compounds[i + 1]`.
-    combinators: Vec<Combinator>,
+    /// `combinators[i]` joins `compounds[i]` and `compounds[i + 1]` (most selectors have
+    /// few: kept inline, no allocation).
+    combinators: SmallVec<[Combinator; 6]>,
     /// (ids, classes + attributes + pseudo-classes, types).
     specificity: [u32; 3],
 }
@@ -1953,8 +2174,9 @@ struct Selector {
 struct Compound {
     /// Lower-case type, `None` for `*`.
     tag: Option<String>,
-    ids: Vec<String>,
-    classes: Vec<String>,
+    /// Ids and classes: one each in most compounds, kept inline (no allocation).
+    ids: SmallVec<[String; 1]>,
+    classes: SmallVec<[String; 1]>,
     attributes: Vec<(String, AttributeTest)>,
     pseudo_classes: Vec<Pseudo>,
 }
@@ -1991,12 +2213,26 @@ enum Combinator {
 }
 
 impl Selector {
+    /// True when matching the selector may ask for an element's siblings (`+`,
+    /// `:first-child`, `:last-child`, `:only-child`).
+    fn reads_siblings(&self) -> bool {
+        self.combinators.contains(&Combinator::NextSibling)
+            || self.compounds.iter().any(|compound| {
+                compound.pseudo_classes.iter().any(|pseudo| {
+                    matches!(
+                        pseudo,
+                        Pseudo::FirstChild | Pseudo::LastChild | Pseudo::OnlyChild
+                    )
+                })
+            })
+    }
+
     /// Parses one selector (no commas) with simplecss's tokenizer. `None` when simplecss
     /// cannot read it or it uses what we cannot match.
     fn parse(text: &str) -> Option<Selector> {
         let prepared = decode_escapes(text.trim(), true);
         let mut compounds: Vec<Compound> = Vec::new();
-        let mut combinators = Vec::new();
+        let mut combinators = SmallVec::new();
         let mut pending: Option<Combinator> = None;
         for token in SelectorTokenizer::from(prepared.as_ref()) {
             let token = token.ok()?;
@@ -2119,9 +2355,10 @@ impl Compound {
 /// Rules indexed by the key of their rightmost compound, and for each rule the keys its
 /// ancestor compounds need (checked against counts of the current ancestors).
 #[derive(Debug, Default)]
-struct RuleIndex {
-    /// Interned ids, classes, tags and attribute names (indexed by [`KeyKind`]).
-    symbols: [HashMap<String, u32>; 4],
+struct RuleIndex<'r> {
+    /// Interned ids, classes, tags and attribute names (indexed by [`KeyKind`]), borrowed
+    /// from the rules' selectors.
+    symbols: [HashMap<&'r str, u32>; 4],
     /// Rules whose rightmost compound's key is this symbol.
     by_symbol: Vec<Vec<usize>>,
     /// Rules whose rightmost compound has no id, class, tag or attribute.
@@ -2160,8 +2397,8 @@ impl NameFilter {
     }
 }
 
-impl RuleIndex {
-    fn new(rules: &[StyleRule]) -> RuleIndex {
+impl<'r> RuleIndex<'r> {
+    fn new(rules: &'r [StyleRule]) -> RuleIndex<'r> {
         let mut index = RuleIndex::default();
         for (rule_index, rule) in rules.iter().enumerate() {
             let compounds = &rule.selector.compounds;
@@ -2194,16 +2431,17 @@ impl RuleIndex {
         index
     }
 
-    fn intern(&mut self, (kind, name): (KeyKind, &str)) -> u32 {
-        // Looked up first: most keys repeat, and then no `String` is made.
-        if let Some(&symbol) = self.symbols[kind as usize].get(name) {
-            return symbol;
-        }
+    fn intern(&mut self, (kind, name): (KeyKind, &'r str)) -> u32 {
         let symbol = self.by_symbol.len() as u32;
-        self.symbols[kind as usize].insert(name.to_string(), symbol);
-        self.filters[kind as usize].insert(name);
-        self.by_symbol.push(Vec::new());
-        symbol
+        match self.symbols[kind as usize].entry(name) {
+            Entry::Occupied(known) => *known.get(),
+            Entry::Vacant(slot) => {
+                slot.insert(symbol);
+                self.filters[kind as usize].insert(name);
+                self.by_symbol.push(Vec::new());
+                symbol
+            }
+        }
     }
 
     fn symbol_count(&self) -> usize {
@@ -2214,7 +2452,13 @@ impl RuleIndex {
     /// rule uses),
     /// sorted and without duplicates, appended to `symbols`. Tags are looked up through
     /// `tags`.
-    fn node_symbols(&self, node: &Node, tags: &mut TagCache, symbols: &mut Vec<u32>) {
+    fn node_symbols(
+        &self,
+        node: &Node,
+        attributes: &WalkAttributes<'_>,
+        tags: &mut TagCache,
+        symbols: &mut Vec<u32>,
+    ) {
         if self.by_symbol.is_empty() {
             return;
         }
@@ -2233,10 +2477,10 @@ impl RuleIndex {
                 symbols.push(*symbol);
             }
         };
-        if let Some(id) = node.attr("id") {
+        if let Some(id) = attributes.id {
             lookup(KeyKind::Id, id);
         }
-        if let Some(classes) = node.attr("class") {
+        if let Some(classes) = attributes.class {
             for class in classes.split_ascii_whitespace() {
                 lookup(KeyKind::Class, class);
             }
@@ -2284,7 +2528,7 @@ struct TagCache {
 
 impl TagCache {
     /// The symbol of tag `name`: the cached answer, or else `tags`'s (then cached).
-    fn symbol(&mut self, name: &str, tags: &HashMap<String, u32>) -> Option<u32> {
+    fn symbol(&mut self, name: &str, tags: &HashMap<&str, u32>) -> Option<u32> {
         let bytes = name.as_bytes();
         let first = usize::from(bytes.first().copied().unwrap_or(0));
         let last = usize::from(bytes.last().copied().unwrap_or(0));
@@ -2318,6 +2562,14 @@ impl Siblings {
     /// No sibling. A node whose index does not fit below it (a document of four billion
     /// nodes cannot be held in memory) is never anyone's sibling.
     const NONE: u32 = u32::MAX;
+
+    /// Tables that give no sibling to any node, for pages whose rules never ask.
+    fn none() -> Siblings {
+        Siblings {
+            previous: Vec::new(),
+            next: Vec::new(),
+        }
+    }
 
     fn new(document: &Document) -> Siblings {
         let nodes = document.nodes();
@@ -3072,7 +3324,7 @@ mod tests {
             };
             for parent_blockifies in [false, true] {
                 let own = interpret(node, name, &Style::default(), parent_blockifies);
-                if may_hide_without_css(node, name) {
+                if may_hide_without_css(name, node.attr("hidden").is_some()) {
                     continue;
                 }
                 assert_eq!(own.reason, None, "{name} {id}");
@@ -3136,7 +3388,7 @@ mod tests {
             for stop in stops {
                 for start in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
                     assert_eq!(
-                        scan_until(text, start, stop),
+                        scan_until(text, start, &Stops::new(stop)),
                         reference(text, start, stop),
                         "{text:?} {start} {stop:?}"
                     );
@@ -3189,6 +3441,294 @@ mod tests {
             + "opacity:0 !important;margin:0 0 0 -9999px;padding:1px 2px;display:block;\
                opacity:1;inset:0 1px 2px;overflow:hidden auto;padding-left:0 !important";
         assert_eq!(read_list(&long), reference::parse_declaration_list(&long));
+    }
+
+    /// Texts made of fragments that CSS readers get wrong, picked by a fixed pseudo-random
+    /// sequence: `count` texts of up to `parts` fragments each.
+    fn hostile_texts(count: usize, parts: usize) -> Vec<String> {
+        const FRAGMENTS: &[&str] = &[
+            ":",
+            ";",
+            ";",
+            "{",
+            "}",
+            "(",
+            ")",
+            "[",
+            "]",
+            "\"",
+            "'",
+            "\\",
+            "\\3a ",
+            "!",
+            "!important",
+            " ! IMPORTANT",
+            " ",
+            "\t",
+            "\n",
+            "\u{a0}",
+            "é",
+            "€",
+            "display",
+            "DISPLAY",
+            "Display",
+            "disp",
+            "lay",
+            "margin",
+            "padding",
+            "inset",
+            "overflow",
+            "opacity",
+            "color",
+            "font-size",
+            "-webkit-transform",
+            "width",
+            "max-width",
+            "none",
+            "0",
+            "1px",
+            "auto",
+            "-9999px",
+            "0 0 0 -9999px",
+            "hidden scroll",
+            "url(x;y)",
+            "calc(1px + 2px)",
+            "var(--x)",
+            "scale(0)",
+            "#fff",
+            ",",
+            "%",
+            "*",
+            "/",
+            "-",
+            "_x",
+            "a(b",
+            "a\\:b",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        (0..count)
+            .map(|_| {
+                let length = next(parts + 1);
+                (0..length)
+                    .map(|_| FRAGMENTS[next(FRAGMENTS.len())])
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hostile_declaration_lists_read_as_the_reference_reads_them() {
+        for text in hostile_texts(40_000, 12) {
+            assert_eq!(
+                read_list(&text),
+                reference::parse_declaration_list(&text),
+                "{text:?}"
+            );
+        }
+        // Plausible lists too: most fragments are declarations.
+        for text in hostile_texts(20_000, 6) {
+            let text = text.replace(';', ":0;display:none;");
+            assert_eq!(
+                read_list(&text),
+                reference::parse_declaration_list(&text),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn declaration_scans_agree_with_scan_until_and_searches() {
+        let mut texts = hostile_texts(20_000, 10);
+        texts.extend(
+            reference::TRICKY_VALUES
+                .iter()
+                .map(|value| format!("a:{value};b:c")),
+        );
+        for text in &texts {
+            for start in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let scan = scan_declaration(text, start);
+                assert_eq!(scan.stop, scan_until(text, start, &SEMICOLON), "{text:?}");
+                let chunk = &text[start..scan.stop];
+                let plain = !chunk.contains(['"', '\'', '\\']);
+                if plain {
+                    assert!(!scan.unusual, "{text:?} {start}");
+                }
+                if !scan.unusual {
+                    assert!(plain, "{text:?} {start}");
+                    assert_eq!(scan.brace, chunk.contains('{'), "{text:?} {start}");
+                    assert_eq!(
+                        scan.colon.map(|colon| colon - start),
+                        chunk.find(':'),
+                        "{text:?} {start}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tracked_names_pass_the_first_byte_filter_in_any_case() {
+        let slow = |name: &str| {
+            TRACKED
+                .iter()
+                .find(|tracked| tracked.eq_ignore_ascii_case(name))
+                .copied()
+        };
+        let mut names: Vec<String> = TRACKED
+            .iter()
+            .flat_map(|name| [name.to_string(), name.to_ascii_uppercase()])
+            .collect();
+        names.extend(reference::TRICKY_NAMES.iter().map(|name| name.to_string()));
+        names.extend(hostile_texts(5_000, 3));
+        for name in [
+            "color",
+            "font-size",
+            "line-height",
+            "\u{e9}top",
+            "Top",
+            "-",
+            "",
+        ] {
+            names.push(name.to_string());
+        }
+        for name in &names {
+            assert_eq!(tracked_name(name), slow(name), "{name:?}");
+        }
+    }
+
+    /// Pages of random nesting, classes, ids, attributes, inline styles and rules (all
+    /// combinators and pseudo-classes), from a fixed pseudo-random sequence.
+    fn random_pages(count: usize) -> Vec<String> {
+        const CLASSES: &[&str] = &["a", "b", "c", "ad", "x"];
+        const TAGS: &[&str] = &[
+            "div", "p", "span", "a", "section", "img", "input", "ul", "li",
+        ];
+        const SELECTORS: &[&str] = &[
+            ".a",
+            ".b .c",
+            "div > .a",
+            ".a + p",
+            "p:first-child",
+            "li:last-child",
+            "span:only-child",
+            "#i1",
+            "#i2 .b",
+            "[hidden]",
+            "[data-x=y]",
+            "*",
+            "div *",
+            ".x:hover",
+            "section .ad span",
+            ":root",
+            ":empty",
+            "a:link",
+            ".c:lang(en)",
+            "ul li + li",
+            "img[width]",
+        ];
+        const DECLARATIONS: &[&str] = &[
+            "display:none",
+            "display:block",
+            "visibility:hidden",
+            "visibility:visible",
+            "opacity:0",
+            "width:0;height:0;overflow:hidden",
+            "position:absolute;left:-9999px",
+            "display:flex",
+            "color:red",
+            "margin:0 auto",
+            "transform:scale(0)",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        (0..count)
+            .map(|_| {
+                let mut html = String::from("<style>");
+                for _ in 0..next(8) {
+                    let selector = SELECTORS[next(SELECTORS.len())];
+                    let declaration = DECLARATIONS[next(DECLARATIONS.len())];
+                    html.push_str(&format!("{selector}{{{declaration}}}"));
+                }
+                html.push_str("</style><body lang=en>");
+                let mut open = Vec::new();
+                for index in 0..next(40) {
+                    match next(4) {
+                        0 if !open.is_empty() => {
+                            html.push_str(&format!("</{}>", open.pop().unwrap_or("div")));
+                        }
+                        1 => html.push_str("text "),
+                        _ => {
+                            let tag = TAGS[next(TAGS.len())];
+                            let mut attributes = format!(" id=i{index}");
+                            if next(2) == 0 {
+                                let class = CLASSES[next(CLASSES.len())];
+                                attributes.push_str(&format!(" class=\"{class} b\""));
+                            }
+                            if next(6) == 0 {
+                                let declaration = DECLARATIONS[next(DECLARATIONS.len())];
+                                attributes.push_str(&format!(" style=\"{declaration}\""));
+                            }
+                            if next(8) == 0 {
+                                attributes.push_str(" hidden data-x=y width=0");
+                            }
+                            html.push_str(&format!("<{tag}{attributes}>"));
+                            open.push(tag);
+                        }
+                    }
+                }
+                html
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_walk_agrees_with_the_walk_that_pushed_every_node() {
+        for html in random_pages(3_000) {
+            let document = Document::parse(&html);
+            for budget in [MAX_MATCH_STEPS, 0, 1, 3, 10, 30] {
+                let fast = Visibility::compute_within(&document, budget);
+                let slow = reference::compute_within(&document, budget);
+                assert_eq!(fast.own, slow.own, "{html:?} {budget}");
+                assert_eq!(fast.hidden, slow.hidden, "{html:?} {budget}");
+                assert_eq!(fast.incomplete, slow.incomplete, "{html:?} {budget}");
+            }
+        }
+    }
+
+    #[test]
+    fn walk_attributes_are_what_attr_gives() {
+        let html = "<div id=a class='x y' style='display:none' hidden id=b class=z style=x \
+                    hidden=no></div><p ID=C Class=D STYLE=e></p><span></span>\
+                    <img style hidden=''>";
+        let document = Document::parse(html);
+        for node in document.nodes() {
+            let found = WalkAttributes::of(node);
+            assert_eq!(found.id, node.attr("id"));
+            assert_eq!(found.class, node.attr("class"));
+            assert_eq!(found.style, node.attr("style"));
+            assert_eq!(found.hidden, node.attr("hidden").is_some());
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        let mut texts = hostile_texts(5_000, 4);
+        texts
+            .extend(["", " ", "a", " a", "a ", "\u{a0}a", "a\u{a0}", "\u{2003}"].map(String::from));
+        for text in &texts {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
     }
 
     #[test]

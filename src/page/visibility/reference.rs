@@ -3,7 +3,17 @@
 
 use simplecss::DeclarationTokenizer;
 
-use super::{Property, decode_escapes, is_valid, scan_until, split_top_level, tracked_name};
+use super::super::dom::{Document, NodeId, NodeKind};
+use super::{
+    Declarations, Matcher, NodeState, Own, Priority, RuleIndex, Sheet, Siblings, Style, TagCache,
+    Visibility, WalkAttributes, interpret, may_hide_without_css, presentational_hints,
+    strip_comments,
+};
+
+use super::{
+    Property, SEMICOLON, VALUE_SEPARATORS, decode_escapes, is_valid, scan_until, split_top_level,
+    tracked_name,
+};
 
 /// One declaration as the reference reads it: (property, lower-case value, important).
 pub(super) type Read = (Property, String, bool);
@@ -12,7 +22,7 @@ pub(super) type Read = (Property, String, bool);
 /// value, a `Vec` per shorthand, `simplecss` asked about every tracked declaration.
 pub(super) fn parse_declaration_list(text: &str) -> Vec<Read> {
     let mut declarations = Vec::new();
-    for chunk in split_top_level(text, b';') {
+    for chunk in split_top_level(text, &SEMICOLON) {
         if chunk.contains('{') {
             continue;
         }
@@ -153,7 +163,7 @@ pub(super) fn split_values(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
     while start < text.len() {
-        let stop = scan_until(text, start, b" \t\n\r\x0c,");
+        let stop = scan_until(text, start, &VALUE_SEPARATORS);
         if stop > start {
             parts.push(&text[start..stop]);
         }
@@ -263,3 +273,127 @@ pub(super) const TRICKY_IMPORTANT: &[&str] = &[
     "!important!important",
     " !important x",
 ];
+
+/// The walk of [`Visibility::compute_within`] before it skipped leaves and sibling tables
+/// no rule reads: every node pushed on the ancestor stack, siblings always tabled.
+pub(super) fn compute_within(document: &Document, budget: u64) -> Visibility {
+    let nodes = document.nodes();
+    let sheet = Sheet::collect(document);
+    let index = RuleIndex::new(&sheet.rules);
+    let siblings = Siblings::new(document);
+    let mut matcher = Matcher {
+        nodes,
+        siblings: &siblings,
+        budget,
+    };
+    let mut states: Vec<NodeState> = Vec::with_capacity(nodes.len());
+    // The chain of ancestors, each with where its symbols start in `symbol_stack`
+    // (one flat vector for every ancestor's symbols, not a vector each).
+    let mut ancestors: Vec<(NodeId, usize)> = Vec::new();
+    let mut symbol_stack: Vec<u32> = Vec::new();
+    let mut counts = vec![0u32; index.symbol_count()];
+    let mut candidates: Vec<usize> = Vec::new();
+    // The hints and inline declarations of the current element (memory reused).
+    let mut own_declarations = Declarations::default();
+    let mut tags = TagCache::default();
+    for (id, node) in nodes.iter().enumerate() {
+        // Keep `ancestors` the chain from the root to this node's parent (nodes come
+        // in document order, so the parent is always on the stack).
+        while ancestors
+            .last()
+            .is_some_and(|(top, _)| Some(*top) != node.parent)
+        {
+            if let Some((_, from)) = ancestors.pop() {
+                for symbol in symbol_stack.drain(from.min(symbol_stack.len())..) {
+                    if let Some(count) = counts.get_mut(symbol as usize) {
+                        *count = count.saturating_sub(1);
+                    }
+                }
+            }
+        }
+        let parent = node
+            .parent
+            .and_then(|parent| states.get(parent))
+            .copied()
+            .unwrap_or(NodeState::ROOT);
+        let from = symbol_stack.len();
+        let own = match &node.kind {
+            NodeKind::Element { name, .. } => {
+                let attributes = WalkAttributes::of(node);
+                index.node_symbols(node, &attributes, &mut tags, &mut symbol_stack);
+                let symbols = &symbol_stack[from..];
+                own_declarations.clear();
+                let hints = presentational_hints(node, name, &mut own_declarations);
+                let inline = node
+                    .attr("style")
+                    .map(|style| own_declarations.parse_list(&strip_comments(style)))
+                    .unwrap_or_default();
+                // Made on the first declaration that applies: most elements have none.
+                let mut style: Option<Style> = None;
+                for (position, (declaration, value)) in own_declarations.iter(hints).enumerate() {
+                    style.get_or_insert_default().apply(
+                        declaration,
+                        value,
+                        Priority::hint(position),
+                    );
+                }
+                if matcher.budget > 0 {
+                    index.candidates(symbols, &mut candidates);
+                } else {
+                    candidates.clear();
+                }
+                for &rule_index in &candidates {
+                    let Some(rule) = sheet.rules.get(rule_index) else {
+                        continue;
+                    };
+                    let required = index
+                        .required
+                        .get(rule_index)
+                        .map_or(&[][..], Vec::as_slice);
+                    if !matcher.ancestors_may_match(required, &counts)
+                        || !matcher.matches(&rule.selector, id)
+                    {
+                        continue;
+                    }
+                    let block = sheet.declarations.iter(rule.block.clone());
+                    for (position, (declaration, value)) in block.enumerate() {
+                        let priority = Priority::rule(declaration.important, rule, position);
+                        style
+                            .get_or_insert_default()
+                            .apply(declaration, value, priority);
+                    }
+                }
+                for (position, (declaration, value)) in own_declarations.iter(inline).enumerate() {
+                    let priority = Priority::inline(declaration, position);
+                    style
+                        .get_or_insert_default()
+                        .apply(declaration, value, priority);
+                }
+                match style {
+                    // Most elements: no CSS at all, nothing to read (a test checks
+                    // that `interpret` says the same).
+                    None if !may_hide_without_css(name, node.attr("hidden").is_some()) => Own::NONE,
+                    style => interpret(
+                        node,
+                        name,
+                        &style.unwrap_or_default(),
+                        parent.blockifies_children,
+                    ),
+                }
+            }
+            _ => Own::NONE,
+        };
+        states.push(NodeState::combine(&own, &parent));
+        for &symbol in &symbol_stack[from..] {
+            if let Some(count) = counts.get_mut(symbol as usize) {
+                *count = count.saturating_add(1);
+            }
+        }
+        ancestors.push((id, from));
+    }
+    Visibility {
+        own: states.iter().map(|state| state.own).collect(),
+        hidden: states.iter().map(|state| state.hidden).collect(),
+        incomplete: sheet.truncated || matcher.budget == 0,
+    }
+}
