@@ -7,6 +7,7 @@
 //! time (`'https://s.click.' + 'aliexpress.com'`) or fetched from elsewhere are out of
 //! reach, and so is minified code that renames `location`.
 
+use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexBuilder};
 use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
@@ -80,10 +81,20 @@ pub struct SignatureMatch {
     pub url: Option<String>,
 }
 
+/// How many signatures may be run over a piece of code, once their literals are found
+/// in it, before the code is first passed through the ASCII filter instead: a signature
+/// runs with its own literal prefilter, much faster per byte than the filter, which
+/// only pays off when many signatures are left.
+const MAX_UNFILTERED: usize = 4;
+
 /// The signature library.
 #[derive(Debug, Clone)]
 pub struct Signatures {
     signatures: Vec<Signature>,
+    /// For each signature, a searcher for strings one of which its every match contains
+    /// ([`crate::rules::literals::necessary`]): code holding none of them cannot match
+    /// it. `None` for a signature with no such strings.
+    gates: Vec<Option<Gate>>,
     /// Every signature's pattern in one regex that says which of them match ASCII code
     /// (see [`ascii_filter`]); `None` when the patterns cannot be compiled that way.
     ascii_filter: Option<meta::Regex>,
@@ -198,9 +209,11 @@ impl Signatures {
             .iter()
             .map(|signature| signature.pattern.as_str())
             .collect();
+        let gates = patterns.iter().map(|pattern| Gate::new(pattern)).collect();
         let ascii_filter = ascii_filter(&patterns);
         Ok(Signatures {
             signatures,
+            gates,
             ascii_filter,
         })
     }
@@ -212,10 +225,23 @@ impl Signatures {
 
     /// Every match of every signature in `code`, in code order.
     ///
-    /// Most code matches few signatures or none: in ASCII code (most of it), one pass of
-    /// the filter says which signatures match, and only those are run.
+    /// Most code matches few signatures or none: only the signatures whose literals the
+    /// code holds are run; when that leaves many and the code is ASCII (most code is),
+    /// one pass of the filter says which of them match, and only those are run.
     pub fn find(&self, code: &str) -> Vec<SignatureMatch> {
-        self.find_among(code, self.matching_in_ascii(code).as_deref())
+        let mut selected: Vec<bool> = self
+            .gates
+            .iter()
+            .map(|gate| gate.as_ref().is_none_or(|gate| gate.is_match(code)))
+            .collect();
+        if selected.iter().filter(|&&selected| selected).count() > MAX_UNFILTERED
+            && let Some(matching) = self.matching_in_ascii(code)
+        {
+            for (slot, matches) in selected.iter_mut().zip(matching) {
+                *slot &= matches;
+            }
+        }
+        self.find_among(code, Some(&selected))
     }
 
     /// For each signature, whether it matches `code`; `None` when there is no filter or
@@ -285,6 +311,43 @@ impl Signatures {
     }
 }
 
+/// A search for the strings one of which every match of a signature contains
+/// ([`crate::rules::literals::necessary`]): code holding none of them cannot match it.
+#[derive(Debug, Clone)]
+enum Gate {
+    /// Several strings searched together with SIMD (Teddy), much faster than an
+    /// automaton whose strings start with common letters.
+    Packed(aho_corasick::packed::Searcher),
+    /// One string (searched with `memmem`), or strings Teddy cannot take.
+    Automaton(AhoCorasick),
+}
+
+impl Gate {
+    /// The gate of `pattern`; `None` when it has no necessary strings or does not parse
+    /// (then the signature always runs).
+    fn new(pattern: &str) -> Option<Gate> {
+        let hir = syntax::parse(pattern).ok()?;
+        let strings = crate::rules::literals::necessary(&hir)?;
+        if strings.len() > 1
+            && let Some(searcher) = aho_corasick::packed::Config::new()
+                .builder()
+                .extend(&strings)
+                .build()
+        {
+            return Some(Gate::Packed(searcher));
+        }
+        AhoCorasick::new(&strings).ok().map(Gate::Automaton)
+    }
+
+    /// True when `code` holds one of the strings.
+    fn is_match(&self, code: &str) -> bool {
+        match self {
+            Gate::Packed(searcher) => searcher.find(code).is_some(),
+            Gate::Automaton(automaton) => automaton.is_match(code),
+        }
+    }
+}
+
 /// Every pattern in one multi-pattern regex compiled without Unicode (ASCII classes and
 /// word boundaries, matching bytes), which on ASCII code matches exactly where the
 /// patterns compiled with Unicode do: there every character is ASCII, and Unicode and
@@ -317,14 +380,18 @@ pub fn gesture_handler_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
         )
         .unwrap_or_else(|_| Regex::new("$^").expect("empty regex"))
     });
+    let registrations: Vec<regex::Match<'_>> = REGISTRATION.find_iter(code).collect();
+    if registrations.is_empty() {
+        return Vec::new();
+    }
     // One pass over the code finds every '{', its matching '}' and every ';', so that
     // each registration is a lookup: many registrations never rescan the script.
     let mut opens = Vec::new();
     let mut closes = Vec::new();
     let mut semicolons = Vec::new();
     let mut stack = Vec::new();
-    for (offset, byte) in code.bytes().enumerate() {
-        match byte {
+    for offset in memchr::memchr3_iter(b'{', b'}', b';', code.as_bytes()) {
+        match code.as_bytes()[offset] {
             b'{' => {
                 stack.push(opens.len());
                 opens.push(offset);
@@ -340,7 +407,7 @@ pub fn gesture_handler_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
         }
     }
     let mut ranges = Vec::new();
-    for registration in REGISTRATION.find_iter(code) {
+    for registration in registrations {
         // The handler's body is the next block, if no statement ends first (a handler
         // given by name, `addEventListener('click', go);`, has no body here).
         let index = opens.partition_point(|&open| open < registration.end());
@@ -401,6 +468,28 @@ mod tests {
         let ascii = signatures.matching_in_ascii("var x = 1;").expect("ASCII");
         assert!(ascii.iter().all(|matched| !matched));
         assert!(signatures.matching_in_ascii("// caf\u{e9}").is_none());
+    }
+
+    /// Every built-in signature has literals, and every match of it in its examples
+    /// holds one of them: code without them is rightly passed over.
+    #[test]
+    fn every_signature_match_holds_a_literal_of_its_gate() {
+        let signatures = Signatures::builtin().expect("valid");
+        for (signature, gate) in signatures.all().iter().zip(&signatures.gates) {
+            let gate = gate
+                .as_ref()
+                .expect("literals for every built-in signature");
+            for code in signature.must_match.iter().chain(&signature.ok) {
+                for found in signature.pattern.find_iter(code) {
+                    assert!(gate.is_match(found.as_str()), "{}: {code}", signature.id);
+                }
+            }
+        }
+        // Code with no literal runs no signature; code with a few runs only those.
+        assert!(signatures.find("var x = 1; y(x);").is_empty());
+        let code = "navigator.sendBeacon('/api/out', e); if (a && b) {}";
+        assert_eq!(signatures.find(code), signatures.find_among(code, None));
+        assert_eq!(signatures.find(code).len(), 1);
     }
 
     #[test]

@@ -38,6 +38,12 @@ pub fn find_claims(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
     if set.is_empty() || !set.may_match_in_block(block.text()) {
         return Vec::new();
     }
+    find_claims_in_sentences(rules, block)
+}
+
+/// [`find_claims`] without the block check: for a block that check let through.
+fn find_claims_in_sentences(rules: &RuleSet, block: &TextBlock) -> Vec<ClaimMatch> {
+    let set = rules.text_rules();
     let mut found = Vec::new();
     for sentence in sentences(block.text()) {
         let sentence_text = &block.text()[sentence.clone()];
@@ -98,11 +104,21 @@ pub fn detect<'s>(
     is_hidden: impl Fn(usize) -> bool,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for block in &page.blocks {
-        if block.scope == crate::page::TextScope::Text && is_hidden(block.node) {
-            continue;
-        }
-        for claim in find_claims(rules, block) {
+    let shown: Vec<&TextBlock> = page
+        .blocks
+        .iter()
+        .filter(|block| !(block.scope == crate::page::TextScope::Text && is_hidden(block.node)))
+        .collect();
+    // Most blocks match no rule: one pass of the rule set over all of them together
+    // rules them out (the block check of `find_claims`), leaving the few that may match.
+    let texts: Vec<&str> = shown.iter().map(|block| block.text.as_str()).collect();
+    let may_match = if rules.text_rules().is_empty() {
+        vec![false; texts.len()]
+    } else {
+        rules.text_rules().blocks_that_may_match(&texts)
+    };
+    for (block, _) in shown.into_iter().zip(may_match).filter(|(_, may)| *may) {
+        for claim in find_claims_in_sentences(rules, block) {
             let rule = rules.rule_at(claim.rule_index);
             let matched = &block.text()[claim.matched.clone()];
             let line = block.line_at(claim.matched.start);
@@ -131,7 +147,64 @@ pub fn detect<'s>(
 /// and entities, so this is a best effort that is right for ordinary prose.
 fn column_of(source_line: &str, matched: &str) -> u32 {
     let first_word = matched.split(' ').next().unwrap_or("");
-    crate::position::column_of(source_line, first_word, true).unwrap_or(1)
+    fast_column_of(source_line, first_word)
+        .unwrap_or_else(|| crate::position::column_of(source_line, first_word, true))
+        .unwrap_or(1)
+}
+
+/// What `crate::position::column_of(line, needle, true)` gives, with the searched part
+/// of `line` lower-cased a chunk at a time: a chunk of ASCII text in one go, others a
+/// character at a time (`str::to_lowercase` goes a character at a time after the
+/// first non-ASCII one). `None` when the part holds a capital sigma, the one character
+/// whose lower case depends on its neighbours.
+fn fast_column_of(line: &str, needle: &str) -> Option<Option<u32>> {
+    /// Bytes lower-cased in one go when they are all ASCII.
+    const CHUNK: usize = 32;
+    if needle.is_empty() {
+        return Some(None);
+    }
+    let mut end = line.len().min(crate::position::COLUMN_SEARCH_LIMIT);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    let window = &line[..end];
+    let mut lower = String::with_capacity(window.len());
+    let mut start = 0;
+    while start < window.len() {
+        let mut stop = (start + CHUNK).min(window.len());
+        while !window.is_char_boundary(stop) {
+            stop -= 1;
+        }
+        let chunk = &window[start..stop];
+        if chunk.is_ascii() {
+            let from = lower.len();
+            lower.push_str(chunk);
+            lower[from..].make_ascii_lowercase();
+        } else {
+            for character in chunk.chars() {
+                if character == '\u{3A3}' {
+                    return None;
+                }
+                lower.extend(character.to_lowercase());
+            }
+        }
+        start = stop;
+    }
+    // As `column_of`: offsets are only trusted when lower-casing kept the length.
+    if lower.len() != window.len() {
+        return Some(None);
+    }
+    let Some(offset) = lower.find(&needle.to_lowercase()) else {
+        return Some(None);
+    };
+    // Lengths that changed and changed back can leave the offset inside a character
+    // of the line (`position::column_of` would panic there): no column then.
+    let Some(before) = window.get(..offset) else {
+        return Some(None);
+    };
+    Some(Some(
+        u32::try_from(before.chars().count()).unwrap_or(u32::MAX - 1) + 1,
+    ))
 }
 
 /// `text` cut to at most `limit` characters, with an ellipsis when cut.
@@ -232,6 +305,107 @@ mod tests {
             }
         }
         found
+    }
+
+    /// Checking many blocks together rules out only blocks that the check of each block
+    /// alone rules out, with the built-in library and with anchored rules, on the
+    /// library's examples and on blocks made of several sentences.
+    #[test]
+    fn blocks_checked_together_are_checked_as_alone() {
+        let builtin = RuleSet::load(&[]).expect("built-in library");
+        let mut texts: Vec<String> = Vec::new();
+        for rule in builtin.rules() {
+            let examples = &rule.examples;
+            for example in examples.must_match.iter().chain(&examples.ok) {
+                if let Example::Text(text) = example {
+                    texts.push(text.clone());
+                }
+            }
+        }
+        for first in SENTENCES {
+            for second in SENTENCES {
+                texts.push(format!("{first} {second}"));
+            }
+        }
+        texts.push("Nothing to see here.".to_string());
+        texts.push("caf\u{e9} \u{212A}elvin".to_string());
+        for rules in [builtin, rule_set(ANCHORED)] {
+            let set = rules.text_rules();
+            let alone: Vec<bool> = texts
+                .iter()
+                .map(|text| set.may_match_in_block(text))
+                .collect();
+            let all: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let together = set.blocks_that_may_match(&all);
+            assert_eq!(together, alone);
+            // Every third block alone, so that neighbours differ.
+            let some: Vec<&str> = texts.iter().step_by(3).map(String::as_str).collect();
+            let alone: Vec<bool> = some
+                .iter()
+                .map(|text| set.may_match_in_block(text))
+                .collect();
+            assert_eq!(set.blocks_that_may_match(&some), alone);
+            assert!(alone.iter().any(|may| *may) && alone.iter().any(|may| !*may));
+        }
+    }
+
+    /// The column search by chunks gives what `position::column_of` does, on ASCII and
+    /// non-ASCII lines, and leaves lines with a capital sigma to it.
+    #[test]
+    fn chunked_columns_are_the_unicode_columns() {
+        let limit = crate::position::COLUMN_SEARCH_LIMIT;
+        let long = format!("{}Deal here", "x".repeat(limit - 4));
+        let long_accented = format!("{}\u{e9}Deal here", "x".repeat(limit - 5));
+        let lines = [
+            "<p>Only 2 LEFT in stock</p>",
+            "<p>only only ONLY</p>",
+            "",
+            "no match on this line",
+            long.as_str(),
+            long_accented.as_str(),
+            "kelvin k and K",
+            "Caf\u{e9} \u{c9}T\u{c9} \u{2014} ONLY today, na\u{ef}ve Deal",
+            "\u{130}stanbul only \u{1e9e}X deal",
+            "\u{1e9e}\u{130} \u{df}x only",
+            "\u{2018}Only\u{2019} \u{201c}2 left\u{201d} \u{20ac}5 DEAL \u{212a}",
+        ];
+        let needles = [
+            "only",
+            "Only",
+            "LEFT",
+            "",
+            "deal",
+            "Deal",
+            "\u{212A}",
+            "k",
+            "caf\u{e9}",
+            "x",
+            "\u{c9}t\u{e9}",
+            "\u{df}",
+            "i\u{307}stanbul",
+            "\u{20ac}5",
+        ];
+        for line in lines {
+            for needle in needles {
+                // `position::column_of` panics where lower-casing moved the offset
+                // inside a character of the line (`ẞ`, `İ`): here, no column.
+                let Ok(expected) =
+                    std::panic::catch_unwind(|| crate::position::column_of(line, needle, true))
+                else {
+                    assert_eq!(fast_column_of(line, needle), Some(None));
+                    continue;
+                };
+                assert_eq!(
+                    fast_column_of(line, needle),
+                    Some(expected),
+                    "{line:?} {needle:?}"
+                );
+            }
+        }
+        assert_eq!(fast_column_of("\u{3a3}\u{3a3} only", "only"), None);
+        assert_eq!(column_of("\u{3a3}\u{3a3} only", "Only here"), 4);
+        assert_eq!(column_of("caf\u{e9} only", "Only here"), 6);
+        assert_eq!(column_of("<b>Only</b> 2 left", "only 2 left"), 4);
     }
 
     /// Sentences that start or end with what anchored rules look for, with abbreviations,

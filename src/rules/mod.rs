@@ -6,6 +6,7 @@
 //! not produce a finding; [`harness`] runs them. This module does not scan pages.
 
 pub mod builtin;
+pub mod literals;
 mod load;
 
 use std::collections::HashMap;
@@ -363,6 +364,10 @@ pub struct TextRuleSet {
     /// True when every pattern's assertions see a sentence's edges in its block as they
     /// see them in the sentence alone (see [`edges_look_alike`]).
     block_check: bool,
+    /// True when no pattern has a Unicode word boundary, so that the lazy DFA runs over
+    /// a haystack that is not UTF-8 without giving up (see
+    /// [`TextRuleSet::blocks_that_may_match`]).
+    batch_check: bool,
 }
 
 impl TextRuleSet {
@@ -393,6 +398,61 @@ impl TextRuleSet {
     /// a set with any of them says true here and leaves the work to the sentences.
     pub fn may_match_in_block(&self, block: &str) -> bool {
         !self.block_check || self.regex.is_match(block)
+    }
+
+    /// For each of `blocks`, what [`TextRuleSet::may_match_in_block`] says of it (true
+    /// for some more blocks), found with far fewer passes of the set than one per block:
+    /// most blocks are short, and a pass has a fixed cost of its own.
+    ///
+    /// The blocks are searched as one haystack, each followed by a space, a 0xFF byte
+    /// and a space. No pattern matches the 0xFF byte (the patterns match UTF-8 only), so
+    /// no match spans two blocks; the spaces make a block's edges look to the set as
+    /// the haystack's edges do (as for sentences in a block, see
+    /// [`TextRuleSet::may_match_in_block`]). A search from the start of a block finds
+    /// the earliest end of a match: blocks before the one holding that end have no
+    /// match (it would end sooner), that one is reported, and the search goes on from
+    /// the next block. With a Unicode word boundary in some pattern (the lazy DFA would
+    /// give up on the 0xFF bytes), or without the block check, each block is checked
+    /// on its own.
+    pub fn blocks_that_may_match(&self, blocks: &[&str]) -> Vec<bool> {
+        if !self.batch_check || !self.block_check {
+            return blocks
+                .iter()
+                .map(|block| self.may_match_in_block(block))
+                .collect();
+        }
+        const SEPARATOR: &[u8] = b" \xFF ";
+        let length = blocks
+            .iter()
+            .map(|block| block.len() + SEPARATOR.len())
+            .sum();
+        let mut haystack: Vec<u8> = Vec::with_capacity(length);
+        let mut starts: Vec<usize> = Vec::with_capacity(blocks.len());
+        for block in blocks {
+            starts.push(haystack.len());
+            haystack.extend_from_slice(block.as_bytes());
+            haystack.extend_from_slice(SEPARATOR);
+        }
+        let mut may_match = vec![false; starts.len()];
+        let mut next = 0;
+        while let Some(&start) = starts.get(next) {
+            let input = regex_automata::Input::new(&haystack)
+                .range(start..)
+                .earliest(true);
+            let Some(found) = self.regex.search_half(&input) else {
+                break;
+            };
+            // The last block that starts at or before the match's end.
+            let holder = next
+                + starts[next..]
+                    .partition_point(|&start| start <= found.offset())
+                    .saturating_sub(1);
+            if let Some(slot) = may_match.get_mut(holder) {
+                *slot = true;
+            }
+            next = holder + 1;
+        }
+        may_match
     }
 
     /// The library index (for [`RuleSet::rule_at`]) of every text rule that may match
@@ -442,17 +502,16 @@ impl RuleSet {
         let mut text_members = Vec::new();
         let mut hirs = Vec::new();
         let mut block_check = true;
+        let mut batch_check = true;
         for (index, rule) in rules.iter().enumerate() {
             let Some(pattern) = &rule.pattern else {
                 continue;
             };
             let hir = regex_automata::util::syntax::parse_with(pattern.as_str(), &syntax)
                 .map_err(|error| combine_error(error.to_string()))?;
-            block_check &= hir
-                .properties()
-                .look_set()
-                .iter()
-                .all(|look| edges_look_alike(look.as_char()));
+            let looks = hir.properties().look_set();
+            block_check &= looks.iter().all(|look| edges_look_alike(look.as_char()));
+            batch_check &= !looks.contains_word_unicode();
             text_members.push(index);
             hirs.push(hir);
         }
@@ -463,7 +522,9 @@ impl RuleSet {
             .auto_prefilter(false)
             .match_kind(regex_automata::MatchKind::All)
             .utf8_empty(true)
-            .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+            // The implicit whole-match group only: enough for `search_half`, which
+            // `blocks_that_may_match` needs (with no group at all it finds nothing).
+            .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
             .nfa_size_limit(Some(REGEX_SET_SIZE_LIMIT))
             .hybrid_cache_capacity(REGEX_SET_DFA_CACHE)
             .line_terminator(b' ');
@@ -478,6 +539,7 @@ impl RuleSet {
                 regex,
                 members: text_members,
                 block_check,
+                batch_check,
             },
         })
     }
