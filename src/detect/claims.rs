@@ -111,7 +111,7 @@ pub fn detect<'s>(
         .collect();
     // Most blocks match no rule: one pass of the rule set over all of them together
     // rules them out (the block check of `find_claims`), leaving the few that may match.
-    let texts: Vec<&str> = shown.iter().map(|block| block.text.as_str()).collect();
+    let texts: Vec<&str> = shown.iter().map(|block| block.text()).collect();
     let may_match = if rules.text_rules().is_empty() {
         vec![false; texts.len()]
     } else {
