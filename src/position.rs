@@ -42,16 +42,27 @@ pub fn column_of(line: &str, needle: &str, ignore_case: bool) -> Option<u32> {
     }
     let window = &line[..end];
     let offset = if ignore_case {
-        let lower = window.to_lowercase();
-        // Lower-casing may change byte lengths; offsets are only trusted when it did not.
-        if lower.len() != window.len() {
+        // Lower-casing may change a character's byte length (`İ` gives two characters,
+        // `ẞ` a shorter one); offsets in the lowered text are only trusted when no
+        // character's did, even where the total length happens to come out the same.
+        if !lowercase_keeps_offsets(window) {
             return None;
         }
-        lower.find(&needle.to_lowercase())?
+        window.to_lowercase().find(&needle.to_lowercase())?
     } else {
         window.find(needle)?
     };
-    Some(u32::try_from(window[..offset].chars().count()).unwrap_or(u32::MAX - 1) + 1)
+    let before = window.get(..offset)?;
+    Some(u32::try_from(before.chars().count()).unwrap_or(u32::MAX - 1) + 1)
+}
+
+/// True when lower-casing `text` leaves every character's byte length unchanged, so a
+/// byte offset in the lowered text is the same place in `text`.
+fn lowercase_keeps_offsets(text: &str) -> bool {
+    text.is_ascii()
+        || text.chars().all(|character| {
+            character.to_lowercase().map(char::len_utf8).sum::<usize>() == character.len_utf8()
+        })
 }
 
 /// The 1-based column of the first non-blank character of `line`.
@@ -67,6 +78,39 @@ pub fn first_non_blank_column(line: &str) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lowercasing_that_shifts_offsets_gives_no_column_and_no_panic() {
+        // `İ` lowers to a longer `i̇`, `ẞ` to a shorter `ß`: the line's length is the same
+        // once lowered, but the offset of `ß` moved into the middle of `ẞ` (this used to
+        // panic).
+        assert_eq!(column_of("İẞ only", "ß", true), None);
+        assert_eq!(column_of("ẞİ ßx only", "ß", true), None);
+        assert_eq!(column_of("İ only", "only", true), None);
+        assert_eq!(column_of("ẞİ ßx only", "ß", false), Some(4));
+        // Same-length letters keep their columns.
+        assert_eq!(column_of("Été: ONLY 2", "only", true), Some(6));
+        assert_eq!(column_of("ΣΟΦΊΑ only", "only", true), Some(7));
+        // Every line from these letters, every needle from its own characters: no panic,
+        // and a column found is where the needle starts, case-insensitively.
+        let letters = ["ẞ", "İ", "ß", "K", "k", "Σ", "é", "x", " ", "Ω", "ſ"];
+        for a in letters {
+            for b in letters {
+                for c in letters {
+                    let line = format!("{a}{b}{c}{a}");
+                    for needle in [b, c, "x", "k"] {
+                        if let Some(column) = column_of(&line, needle, true) {
+                            let rest: String = line.chars().skip(column as usize - 1).collect();
+                            assert!(
+                                rest.to_lowercase().starts_with(&needle.to_lowercase()),
+                                "{line:?} {needle:?} {column}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn finds_columns_in_characters_within_the_limit() {
