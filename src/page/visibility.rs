@@ -2400,6 +2400,17 @@ impl NameFilter {
 impl<'r> RuleIndex<'r> {
     fn new(rules: &'r [StyleRule]) -> RuleIndex<'r> {
         let mut index = RuleIndex::default();
+        // Room for every key of each kind up front (some are repeats): no rehashing as
+        // the maps grow.
+        let mut keys_of_kind = [0usize; 4];
+        for rule in rules {
+            for (kind, _) in rule.selector.compounds.iter().filter_map(Compound::key) {
+                keys_of_kind[kind as usize] += 1;
+            }
+        }
+        for (map, keys) in index.symbols.iter_mut().zip(keys_of_kind) {
+            map.reserve(keys);
+        }
         for (rule_index, rule) in rules.iter().enumerate() {
             let compounds = &rule.selector.compounds;
             let combinators = &rule.selector.combinators;
