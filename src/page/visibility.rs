@@ -3454,6 +3454,18 @@ mod tests {
         assert_eq!(read_list(&long), reference::parse_declaration_list(&long));
     }
 
+    /// A seeded xorshift generator: each call gives a number below its argument, the
+    /// same sequence for the same seed (generated test inputs that replay).
+    fn numbers_below(seed: u64) -> impl FnMut(usize) -> usize {
+        let mut state = seed;
+        move |below| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        }
+    }
+
     /// Texts made of fragments that CSS readers get wrong, picked by a fixed pseudo-random
     /// sequence: `count` texts of up to `parts` fragments each.
     fn hostile_texts(count: usize, parts: usize) -> Vec<String> {
@@ -3516,13 +3528,7 @@ mod tests {
             "a(b",
             "a\\:b",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below as u64) as usize
-        };
+        let mut next = numbers_below(0x2545_f491_4f6c_dd1du64);
         (0..count)
             .map(|_| {
                 let length = next(parts + 1);
@@ -3656,13 +3662,7 @@ mod tests {
             "margin:0 auto",
             "transform:scale(0)",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below as u64) as usize
-        };
+        let mut next = numbers_below(0x9e37_79b9_7f4a_7c15u64);
         (0..count)
             .map(|_| {
                 let mut html = String::from("<style>");
