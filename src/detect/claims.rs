@@ -168,6 +168,22 @@ fn fast_column_of(line: &str, needle: &str) -> Option<Option<u32>> {
         end -= 1;
     }
     let window = &line[..end];
+    // The common case, an ASCII needle: no lowered copy. When no character changes its
+    // byte length, lower-casing maps ASCII bytes to ASCII bytes and other characters to
+    // non-ASCII ones at the same offsets, so the needle matches the lowered window
+    // exactly where it matches the window with ASCII case ignored.
+    if needle.is_ascii() {
+        if let Some(unusual) = first_unusual_lowering(window) {
+            return match unusual {
+                UnusualLowering::CapitalSigma => None,
+                UnusualLowering::LengthChanges => Some(None),
+            };
+        }
+        let column = find_ignoring_ascii_case(window.as_bytes(), needle.as_bytes())
+            .and_then(|offset| window.get(..offset))
+            .map(|before| u32::try_from(before.chars().count()).unwrap_or(u32::MAX - 1) + 1);
+        return Some(column);
+    }
     let mut lower = String::with_capacity(window.len());
     let mut start = 0;
     while start < window.len() {
@@ -205,6 +221,59 @@ fn fast_column_of(line: &str, needle: &str) -> Option<Option<u32>> {
     Some(Some(
         u32::try_from(before.chars().count()).unwrap_or(u32::MAX - 1) + 1,
     ))
+}
+
+/// A character whose lower case [`fast_column_of`] cannot search in place.
+enum UnusualLowering {
+    /// `Σ`, whose lower case depends on its neighbours.
+    CapitalSigma,
+    /// A character whose lower case has another byte length (`İ`, `ẞ`, `K`).
+    LengthChanges,
+}
+
+/// The first character of `text` whose lower case is unusual, `None` when there is
+/// none. ASCII is skipped eight bytes at a time (no ASCII character is unusual).
+fn first_unusual_lowering(text: &str) -> Option<UnusualLowering> {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let bytes = text.as_bytes();
+    let mut position = 0;
+    while position < bytes.len() {
+        if let Some(chunk) = bytes.get(position..position + 8)
+            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+            && u64::from_le_bytes(chunk) & HIGH_BITS == 0
+        {
+            position += 8;
+            continue;
+        }
+        let character = text.get(position..)?.chars().next()?;
+        position += character.len_utf8();
+        if character.is_ascii() {
+            continue;
+        }
+        if character == '\u{3A3}' {
+            return Some(UnusualLowering::CapitalSigma);
+        }
+        let lowered: usize = character.to_lowercase().map(char::len_utf8).sum();
+        if lowered != character.len_utf8() {
+            return Some(UnusualLowering::LengthChanges);
+        }
+    }
+    None
+}
+
+/// Where `needle` first appears in `haystack`, ASCII letters compared case-blind;
+/// `None` when it does not (or is empty). Jumps between the places where the needle's
+/// first byte appears in either case.
+fn find_ignoring_ascii_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = *needle.first()?;
+    let last_start = haystack.len().checked_sub(needle.len())?;
+    let candidates = &haystack[..=last_start];
+    memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        candidates,
+    )
+    .find(|&start| haystack[start..start + needle.len()].eq_ignore_ascii_case(needle))
 }
 
 /// `text` cut to at most `limit` characters, with an ellipsis when cut.
@@ -396,6 +465,39 @@ mod tests {
             }
         }
         assert_eq!(fast_column_of("\u{3a3}\u{3a3} only", "only"), None);
+        // Generated ASCII lines, some with one non-ASCII character (some of them with an
+        // unusual lower case), and needles with or without one, against the plain search.
+        let alphabet = ["a", "B", "ab", "Ab", "aB", " ", "<", "z", "AB", "\u{e9}"];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(state >> 33).unwrap_or(0) % bound
+        };
+        for _ in 0..3_000 {
+            let mut line = String::new();
+            for _ in 0..next(40) {
+                line.push_str(alphabet[next(alphabet.len() - 1)]);
+            }
+            if next(3) == 0 {
+                let special = ["\u{e9}", "\u{130}", "\u{3a3}", "\u{1e9e}", "\u{212a}"];
+                let at = next(line.len() + 1);
+                line.insert_str(at, special[next(special.len())]);
+            }
+            let mut needle = String::new();
+            for _ in 0..next(4) {
+                needle.push_str(alphabet[next(alphabet.len())]);
+            }
+            let expected = crate::position::column_of(&line, &needle, true);
+            // `None` (leave it to the plain search) only for a capital sigma.
+            let fast = fast_column_of(&line, &needle);
+            let sigma = line.contains('\u{3a3}');
+            assert!(
+                fast == Some(expected) || (sigma && fast.is_none()),
+                "{line:?} {needle:?}: {fast:?}, expected {expected:?}"
+            );
+        }
         assert_eq!(column_of("\u{3a3}\u{3a3} only", "Only here"), 4);
         assert_eq!(column_of("caf\u{e9} only", "Only here"), 6);
         assert_eq!(column_of("<b>Only</b> 2 left", "only 2 left"), 4);
