@@ -86,6 +86,12 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+
+/// The rule index's symbol table: names borrowed from the rules' selectors, each with
+/// its interned number. Hashed with foldhash (seeded per process, so a hostile page
+/// cannot choose colliding names ahead of time; its key count is bounded by
+/// `MAX_RULES` anyway), which costs a fraction of std's SipHash on short names.
+type SymbolMap<'r> = HashMap<&'r str, u32, foldhash::fast::RandomState>;
 use std::collections::hash_map::Entry;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
@@ -2391,7 +2397,7 @@ impl Compound {
 struct RuleIndex<'r> {
     /// Interned ids, classes, tags and attribute names (indexed by [`KeyKind`]), borrowed
     /// from the rules' selectors.
-    symbols: [HashMap<&'r str, u32>; 4],
+    symbols: [SymbolMap<'r>; 4],
     /// Rules whose rightmost compound's key is this symbol.
     by_symbol: Vec<Vec<usize>>,
     /// Rules whose rightmost compound has no id, class, tag or attribute.
@@ -2572,7 +2578,7 @@ struct TagCache {
 
 impl TagCache {
     /// The symbol of tag `name`: the cached answer, or else `tags`'s (then cached).
-    fn symbol(&mut self, name: &str, tags: &HashMap<&str, u32>) -> Option<u32> {
+    fn symbol(&mut self, name: &str, tags: &SymbolMap<'_>) -> Option<u32> {
         let bytes = name.as_bytes();
         let first = usize::from(bytes.first().copied().unwrap_or(0));
         let last = usize::from(bytes.last().copied().unwrap_or(0));
