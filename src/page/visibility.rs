@@ -86,6 +86,12 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+
+/// The rule index's symbol table: names borrowed from the rules' selectors, each with
+/// its interned number. Hashed with foldhash (seeded per process, so a hostile page
+/// cannot choose colliding names ahead of time; its key count is bounded by
+/// `MAX_RULES` anyway), which costs a fraction of std's SipHash on short names.
+type SymbolMap<'r> = HashMap<&'r str, u32, foldhash::fast::RandomState>;
 use std::collections::hash_map::Entry;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
@@ -2140,6 +2146,13 @@ fn decode_escapes(text: &str, protect: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`unprotect`], then lower-cased (ASCII), in one string.
+fn unprotect_lowercase(text: &str) -> String {
+    let mut lowered = unprotect(text);
+    lowered.make_ascii_lowercase();
+    lowered
+}
+
 /// Turns the stand-ins of [`decode_escapes`] back into the characters they stand for.
 fn unprotect(text: &str) -> String {
     // The stand-ins are not ASCII: most names have none.
@@ -2178,7 +2191,8 @@ struct Compound {
     ids: SmallVec<[String; 1]>,
     classes: SmallVec<[String; 1]>,
     attributes: Vec<(String, AttributeTest)>,
-    pseudo_classes: Vec<Pseudo>,
+    /// At most one in most compounds (`a:hover`): kept inline, no allocation.
+    pseudo_classes: SmallVec<[Pseudo; 1]>,
 }
 
 /// An attribute selector test.
@@ -2191,7 +2205,7 @@ enum AttributeTest {
 }
 
 /// A pseudo-class we can decide on a static page.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Pseudo {
     FirstChild,
     LastChild,
@@ -2210,6 +2224,42 @@ enum Combinator {
     Descendant,
     Child,
     NextSibling,
+}
+
+impl Pseudo {
+    /// The pseudo-class `name` (as simplecss gives it: escaped characters still stand-ins)
+    /// names, in any ASCII case; `None` for one we cannot match.
+    fn named(name: &str) -> Option<Pseudo> {
+        // An ASCII name has no stand-ins (they are not ASCII): compared as it is, in any
+        // case, without the two strings `unprotect` and lower-casing would allocate.
+        let lowered;
+        let name = if name.is_ascii() {
+            name
+        } else {
+            lowered = unprotect_lowercase(name);
+            lowered.as_str()
+        };
+        const NAMES: &[(&str, Pseudo)] = &[
+            ("first-child", Pseudo::FirstChild),
+            ("last-child", Pseudo::LastChild),
+            ("only-child", Pseudo::OnlyChild),
+            ("root", Pseudo::Root),
+            ("empty", Pseudo::Empty),
+            ("link", Pseudo::Link),
+            ("any-link", Pseudo::Link),
+            ("hover", Pseudo::Never),
+            ("active", Pseudo::Never),
+            ("focus", Pseudo::Never),
+            ("focus-within", Pseudo::Never),
+            ("focus-visible", Pseudo::Never),
+            ("visited", Pseudo::Never),
+            ("target", Pseudo::Never),
+        ];
+        NAMES
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(name))
+            .map(|(_, pseudo)| pseudo.clone())
+    }
 }
 
 impl Selector {
@@ -2231,7 +2281,9 @@ impl Selector {
     /// cannot read it or it uses what we cannot match.
     fn parse(text: &str) -> Option<Selector> {
         let prepared = decode_escapes(text.trim(), true);
-        let mut compounds: Vec<Compound> = Vec::new();
+        // Room for a few compounds from the start (most selectors have one to three),
+        // rather than growing from nothing.
+        let mut compounds: Vec<Compound> = Vec::with_capacity(4);
         let mut combinators = SmallVec::new();
         let mut pending: Option<Combinator> = None;
         for token in SelectorTokenizer::from(prepared.as_ref()) {
@@ -2269,7 +2321,7 @@ impl Selector {
             match token {
                 SelectorToken::UniversalSelector => {}
                 SelectorToken::TypeSelector(name) => {
-                    compound.tag = Some(unprotect(name).to_ascii_lowercase());
+                    compound.tag = Some(unprotect_lowercase(name));
                 }
                 SelectorToken::ClassSelector(name) => compound.classes.push(unprotect(name)),
                 SelectorToken::IdSelector(name) => compound.ids.push(unprotect(name)),
@@ -2280,23 +2332,10 @@ impl Selector {
                         AttributeOperator::Contains(v) => AttributeTest::Includes(unprotect(v)),
                         AttributeOperator::StartsWith(v) => AttributeTest::DashMatch(unprotect(v)),
                     };
-                    compound
-                        .attributes
-                        .push((unprotect(name).to_ascii_lowercase(), test));
+                    compound.attributes.push((unprotect_lowercase(name), test));
                 }
                 SelectorToken::PseudoClass(name) => {
-                    let pseudo = match unprotect(name).to_ascii_lowercase().as_str() {
-                        "first-child" => Pseudo::FirstChild,
-                        "last-child" => Pseudo::LastChild,
-                        "only-child" => Pseudo::OnlyChild,
-                        "root" => Pseudo::Root,
-                        "empty" => Pseudo::Empty,
-                        "link" | "any-link" => Pseudo::Link,
-                        "hover" | "active" | "focus" | "focus-within" | "focus-visible"
-                        | "visited" | "target" => Pseudo::Never,
-                        _ => return None,
-                    };
-                    compound.pseudo_classes.push(pseudo);
+                    compound.pseudo_classes.push(Pseudo::named(name)?);
                 }
                 SelectorToken::LangPseudoClass(lang) => {
                     compound.pseudo_classes.push(Pseudo::Lang(unprotect(lang)));
@@ -2358,7 +2397,7 @@ impl Compound {
 struct RuleIndex<'r> {
     /// Interned ids, classes, tags and attribute names (indexed by [`KeyKind`]), borrowed
     /// from the rules' selectors.
-    symbols: [HashMap<&'r str, u32>; 4],
+    symbols: [SymbolMap<'r>; 4],
     /// Rules whose rightmost compound's key is this symbol.
     by_symbol: Vec<Vec<usize>>,
     /// Rules whose rightmost compound has no id, class, tag or attribute.
@@ -2539,7 +2578,7 @@ struct TagCache {
 
 impl TagCache {
     /// The symbol of tag `name`: the cached answer, or else `tags`'s (then cached).
-    fn symbol(&mut self, name: &str, tags: &HashMap<&str, u32>) -> Option<u32> {
+    fn symbol(&mut self, name: &str, tags: &SymbolMap<'_>) -> Option<u32> {
         let bytes = name.as_bytes();
         let first = usize::from(bytes.first().copied().unwrap_or(0));
         let last = usize::from(bytes.last().copied().unwrap_or(0));
@@ -3881,6 +3920,103 @@ mod tests {
             assert_eq!(unprotect(&decoded), slow, "{text:?}");
         }
         assert_eq!(unprotect(&decode_escapes(".md\\:block", true)), ".md:block");
+    }
+
+    /// The pseudo-class reading before [`Pseudo::named`]: the name unprotected and
+    /// lower-cased (two strings), then matched.
+    fn pseudo_named_by_lowering(name: &str) -> Option<Pseudo> {
+        Some(match unprotect(name).to_ascii_lowercase().as_str() {
+            "first-child" => Pseudo::FirstChild,
+            "last-child" => Pseudo::LastChild,
+            "only-child" => Pseudo::OnlyChild,
+            "root" => Pseudo::Root,
+            "empty" => Pseudo::Empty,
+            "link" | "any-link" => Pseudo::Link,
+            "hover" | "active" | "focus" | "focus-within" | "focus-visible" | "visited"
+            | "target" => Pseudo::Never,
+            _ => return None,
+        })
+    }
+
+    #[test]
+    fn pseudo_class_names_read_as_unprotecting_and_lowering_reads_them() {
+        let known = [
+            "first-child",
+            "last-child",
+            "only-child",
+            "root",
+            "empty",
+            "link",
+            "any-link",
+            "hover",
+            "active",
+            "focus",
+            "focus-within",
+            "focus-visible",
+            "visited",
+            "target",
+        ];
+        let fragments = [
+            "ho",
+            "ver",
+            "HOVER",
+            "-",
+            "child",
+            "First",
+            "\\:",
+            "\\68 over",
+            "\\48",
+            "\u{130}",
+            "\u{17f}",
+            "k",
+            "K",
+            "\u{212a}",
+            "",
+            " ",
+            "lang(en)",
+            "nth-child(2)",
+        ];
+        let mut names: Vec<String> = Vec::new();
+        for name in known {
+            names.push(name.to_string());
+            names.push(name.to_ascii_uppercase());
+        }
+        let mut next = numbers_below(0x5eed_0ddc_0ffe_e123);
+        for _ in 0..4000 {
+            let mut name = String::new();
+            if next(2) == 0 {
+                // A known name in mixed case, perhaps with a piece spliced in.
+                for c in known[next(known.len())].chars() {
+                    name.push(if next(2) == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    });
+                }
+            }
+            for _ in 0..next(3) {
+                name.push_str(fragments[next(fragments.len())]);
+            }
+            names.push(name);
+        }
+        names.push("hover".repeat(10_000));
+        for name in &names {
+            // As simplecss would hand it over: escapes turned into stand-ins.
+            let prepared = decode_escapes(name, true);
+            assert_eq!(
+                format!("{:?}", Pseudo::named(&prepared)),
+                format!("{:?}", pseudo_named_by_lowering(&prepared)),
+                "{name:?}"
+            );
+            assert_eq!(
+                unprotect_lowercase(&prepared),
+                unprotect(&prepared).to_ascii_lowercase()
+            );
+        }
+        assert!(matches!(
+            Pseudo::named(&decode_escapes("h\\6fVER", true)),
+            Some(Pseudo::Never)
+        ));
     }
 
     #[test]
