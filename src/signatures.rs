@@ -81,6 +81,17 @@ pub struct SignatureMatch {
     pub url: Option<String>,
 }
 
+/// Where a signature matches in a piece of code, without the address it captures (see
+/// [`Signatures::url_of`]): most matches are dropped (they sit in click handlers) before
+/// anyone needs the address, and finding the groups costs more than finding the match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureSpan {
+    /// Index of the signature in [`Signatures::all`].
+    pub signature: usize,
+    /// Byte range of the match in the code.
+    pub range: std::ops::Range<usize>,
+}
+
 /// How many signatures may be run over a piece of code, once their literals are found
 /// in it, before the code is first passed through the ASCII filter instead: a signature
 /// runs with its own literal prefilter, much faster per byte than the filter, which
@@ -98,6 +109,9 @@ pub struct Signatures {
     /// Every signature's pattern in one regex that says which of them match ASCII code
     /// (see [`ascii_filter`]); `None` when the patterns cannot be compiled that way.
     ascii_filter: Option<meta::Regex>,
+    /// For each signature, the indices of its groups named `url…`, in group order: the
+    /// first of them that takes part in a match holds the address.
+    url_groups: Vec<Vec<usize>>,
 }
 
 /// The signature file is invalid.
@@ -211,10 +225,21 @@ impl Signatures {
             .collect();
         let gates = patterns.iter().map(|pattern| Gate::new(pattern)).collect();
         let ascii_filter = ascii_filter(&patterns);
+        let url_groups = signatures
+            .iter()
+            .map(|signature| {
+                let names = signature.pattern.capture_names().enumerate();
+                names
+                    .filter(|(_, name)| name.is_some_and(|name| name.starts_with("url")))
+                    .map(|(group, _)| group)
+                    .collect()
+            })
+            .collect();
         Ok(Signatures {
             signatures,
             gates,
             ascii_filter,
+            url_groups,
         })
     }
 
@@ -223,12 +248,26 @@ impl Signatures {
         &self.signatures
     }
 
-    /// Every match of every signature in `code`, in code order.
+    /// Every match of every signature in `code`, in code order, with the address each
+    /// captures.
+    pub fn find(&self, code: &str) -> Vec<SignatureMatch> {
+        self.find_spans(code)
+            .into_iter()
+            .map(|span| SignatureMatch {
+                url: self.url_of(code, &span),
+                signature: span.signature,
+                range: span.range,
+            })
+            .collect()
+    }
+
+    /// Where every signature matches in `code`, in code order (the addresses are left
+    /// for [`Signatures::url_of`]).
     ///
     /// Most code matches few signatures or none: only the signatures whose literals the
     /// code holds are run; when that leaves many and the code is ASCII (most code is),
     /// one pass of the filter says which of them match, and only those are run.
-    pub fn find(&self, code: &str) -> Vec<SignatureMatch> {
+    pub fn find_spans(&self, code: &str) -> Vec<SignatureSpan> {
         let mut selected: Vec<bool> = self
             .gates
             .iter()
@@ -241,7 +280,24 @@ impl Signatures {
                 *slot &= matches;
             }
         }
-        self.find_among(code, Some(&selected))
+        self.spans_among(code, Some(&selected))
+    }
+
+    /// The address captured by the match `span` of [`Signatures::find_spans`] in the
+    /// same `code`, if its signature captures one there.
+    pub fn url_of(&self, code: &str, span: &SignatureSpan) -> Option<String> {
+        let groups = self.url_groups.get(span.signature)?;
+        if groups.is_empty() {
+            return None;
+        }
+        let pattern = &self.signatures.get(span.signature)?.pattern;
+        // The search from the match's start finds that same match (the leftmost from
+        // there; `\b` still sees the code before it), this time with its groups.
+        let captures = pattern.captures_at(code, span.range.start)?;
+        groups
+            .iter()
+            .find_map(|&group| captures.get(group))
+            .map(|found| found.as_str().to_string())
     }
 
     /// For each signature, whether it matches `code`; `None` when there is no filter or
@@ -262,29 +318,18 @@ impl Signatures {
         Some(selected)
     }
 
-    /// Every match in `code` of the signatures `selected` says true for (all of them
-    /// when `None`), in code order.
-    fn find_among(&self, code: &str, selected: Option<&[bool]>) -> Vec<SignatureMatch> {
+    /// Where the signatures `selected` says true for (all of them when `None`) match in
+    /// `code`, in code order.
+    fn spans_among(&self, code: &str, selected: Option<&[bool]>) -> Vec<SignatureSpan> {
         let mut found = Vec::new();
         for (index, signature) in self.signatures.iter().enumerate() {
             if selected.is_some_and(|selected| !selected.get(index).copied().unwrap_or(true)) {
                 continue;
             }
-            for captures in signature.pattern.captures_iter(code) {
-                let Some(whole) = captures.get(0) else {
-                    continue;
-                };
-                let url = signature
-                    .pattern
-                    .capture_names()
-                    .flatten()
-                    .filter(|name| name.starts_with("url"))
-                    .find_map(|name| captures.name(name))
-                    .map(|m| m.as_str().to_string());
-                found.push(SignatureMatch {
+            for whole in signature.pattern.find_iter(code) {
+                found.push(SignatureSpan {
                     signature: index,
                     range: whole.range(),
-                    url,
                 });
             }
         }
@@ -427,6 +472,101 @@ pub fn gesture_handler_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
 mod tests {
     use super::*;
 
+    /// The plain way to find matches, kept to check [`Signatures::find`]: every
+    /// signature run over the code with its groups, the address read from the first
+    /// `url…` group that took part.
+    fn every_match_with_captures(signatures: &Signatures, code: &str) -> Vec<SignatureMatch> {
+        let mut found = Vec::new();
+        for (index, signature) in signatures.all().iter().enumerate() {
+            for captures in signature.pattern.captures_iter(code) {
+                let Some(whole) = captures.get(0) else {
+                    continue;
+                };
+                let url = signature
+                    .pattern
+                    .capture_names()
+                    .flatten()
+                    .filter(|name| name.starts_with("url"))
+                    .find_map(|name| captures.name(name))
+                    .map(|m| m.as_str().to_string());
+                found.push(SignatureMatch {
+                    signature: index,
+                    range: whole.range(),
+                    url,
+                });
+            }
+        }
+        found.sort_by_key(|m| (m.range.start, m.signature));
+        found
+    }
+
+    /// Finding the spans first and the addresses after gives what running every
+    /// signature with its groups gives, on generated code: pieces of every example,
+    /// quotes, braces, handlers, non-ASCII text, matches next to each other; also empty
+    /// and large code.
+    #[test]
+    fn spans_then_addresses_match_the_plain_search() {
+        let signatures = Signatures::builtin().expect("valid");
+        let mut pieces: Vec<String> = Vec::new();
+        for signature in signatures.all() {
+            pieces.extend(signature.must_match.iter().cloned());
+            pieces.extend(signature.ok.iter().cloned());
+        }
+        pieces.extend(
+            [
+                "",
+                " ",
+                "\n",
+                "{",
+                "}",
+                "'",
+                "\"",
+                "`",
+                ";",
+                "\u{a0}",
+                "caf\u{e9}",
+                "\u{212A}",
+                "location",
+                "location.href=",
+                "= '",
+                "src=",
+                ".src = \"",
+                "https://amzn.to/x",
+                "btn.addEventListener('click', function () {",
+                "window.open(",
+                "fetch('",
+                "sendBeacon(`",
+                "\\x2f",
+                "if (t <= 0) t = 9",
+            ]
+            .map(String::from),
+        );
+        // A linear congruential generator: the same pieces every run.
+        let mut state: u64 = 0x5eed;
+        let mut next_below = |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % bound
+        };
+        let mut codes = vec![String::new()];
+        for _ in 0..300 {
+            let count = next_below(12);
+            let code: String = (0..count)
+                .map(|_| pieces[next_below(pieces.len())].as_str())
+                .collect();
+            codes.push(code);
+        }
+        codes.push(pieces.join("").repeat(40));
+        for code in &codes {
+            assert_eq!(
+                signatures.find(code),
+                every_match_with_captures(&signatures, code),
+                "{code}"
+            );
+        }
+    }
+
     #[test]
     fn builtin_signatures_pass_their_examples() {
         let signatures = Signatures::builtin().expect("valid");
@@ -454,7 +594,7 @@ mod tests {
         for code in &examples {
             assert_eq!(
                 signatures.find(code),
-                signatures.find_among(code, None),
+                every_match_with_captures(&signatures, code),
                 "{code}"
             );
         }
@@ -463,7 +603,7 @@ mod tests {
         // ASCII runs every signature.
         let spaced = "window.location\u{a0}= 'https://amzn.to/x';";
         let found = signatures.find(spaced);
-        assert_eq!(found, signatures.find_among(spaced, None));
+        assert_eq!(found, every_match_with_captures(&signatures, spaced));
         assert_eq!(signatures.all()[found[0].signature].id, "location-assign");
         let ascii = signatures.matching_in_ascii("var x = 1;").expect("ASCII");
         assert!(ascii.iter().all(|matched| !matched));
@@ -488,7 +628,10 @@ mod tests {
         // Code with no literal runs no signature; code with a few runs only those.
         assert!(signatures.find("var x = 1; y(x);").is_empty());
         let code = "navigator.sendBeacon('/api/out', e); if (a && b) {}";
-        assert_eq!(signatures.find(code), signatures.find_among(code, None));
+        assert_eq!(
+            signatures.find(code),
+            every_match_with_captures(&signatures, code)
+        );
         assert_eq!(signatures.find(code).len(), 1);
     }
 

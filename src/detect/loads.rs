@@ -260,7 +260,7 @@ pub fn collect_script_matches(page: &Page, library: &Library) -> Vec<ScriptMatch
             continue;
         }
         let code = &script.code;
-        let found = library.signatures.find(code);
+        let found = library.signatures.find_spans(code);
         // Most scripts match no signature: then nothing below is needed.
         if found.is_empty() {
             continue;
@@ -290,7 +290,11 @@ pub fn collect_script_matches(page: &Page, library: &Library) -> Vec<ScriptMatch
                 signature: found.signature,
                 action: library.signatures.all()[found.signature].action,
                 line: lines.line_at(start),
-                url: found.url.as_deref().map(unescape_js),
+                url: library
+                    .signatures
+                    .url_of(code, &found)
+                    .as_deref()
+                    .map(unescape_js),
                 range: found.range,
                 creates_frame,
                 writes_into_frame,
