@@ -419,53 +419,78 @@ fn ascii_filter(patterns: &[&str]) -> Option<meta::Regex> {
 /// jQuery `.click(…)` / `.on('click', …)`). Found by brace matching, so braces inside
 /// strings can confuse it; it errs towards "not a gesture" (reporting more).
 pub fn gesture_handler_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
+    let registrations: Vec<regex::Match<'_>> = registration_pattern().find_iter(code).collect();
+    if registrations.is_empty() {
+        return Vec::new();
+    }
+    // One pass over the code finds every block with the last ';' before it, so that
+    // each registration is a lookup: many registrations never rescan the script.
+    let blocks = blocks_of(code);
+    let mut ranges = Vec::new();
+    for registration in registrations {
+        // The handler's body is the next block, if no statement ends first (a handler
+        // given by name, `addEventListener('click', go);`, has no body here).
+        let index = blocks.partition_point(|block| block.open < registration.end());
+        let Some(block) = blocks.get(index) else {
+            continue;
+        };
+        if block
+            .last_semicolon_before
+            .is_some_and(|at| at >= registration.end())
+        {
+            continue;
+        }
+        ranges.push(registration.start()..block.end);
+    }
+    ranges
+}
+
+/// The start of a handler registration for a click-like event ([`gesture_handler_ranges`]).
+fn registration_pattern() -> &'static Regex {
     static REGISTRATION: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
         Regex::new(
             r#"(?i)(?:addEventListener\s*\(\s*["'`](?:click|mousedown|mouseup|pointerdown|pointerup|touchstart|touchend|submit|keydown|keyup|keypress|dblclick|auxclick|contextmenu)["'`]\s*,|\.on(?:click|mousedown|mouseup|pointerdown|pointerup|touchstart|touchend|submit|keydown|keyup|dblclick)\s*=|\.(?:click|submit|mousedown|touchstart)\s*\(\s*(?:function\b|\(|[A-Za-z_$][\w$]*\s*=>)|\.on\s*\(\s*["'`](?:click|submit|touchstart|mousedown)["'`]\s*,)"#,
         )
         .unwrap_or_else(|_| Regex::new("$^").expect("empty regex"))
     });
-    let registrations: Vec<regex::Match<'_>> = REGISTRATION.find_iter(code).collect();
-    if registrations.is_empty() {
-        return Vec::new();
-    }
-    // One pass over the code finds every '{', its matching '}' and every ';', so that
-    // each registration is a lookup: many registrations never rescan the script.
-    let mut opens = Vec::new();
-    let mut closes = Vec::new();
-    let mut semicolons = Vec::new();
-    let mut stack = Vec::new();
+    &REGISTRATION
+}
+
+/// A `{…}` block of code, found by brace matching.
+struct Block {
+    /// Offset of its `{`.
+    open: usize,
+    /// Offset just after its matching `}` (the code's length when it has none).
+    end: usize,
+    /// Offset of the last `;` before its `{`.
+    last_semicolon_before: Option<usize>,
+}
+
+/// Every block of `code`, in the order of their `{`, in one pass.
+fn blocks_of(code: &str) -> Vec<Block> {
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut unclosed = Vec::new();
+    let mut last_semicolon = None;
     for offset in memchr::memchr3_iter(b'{', b'}', b';', code.as_bytes()) {
         match code.as_bytes()[offset] {
             b'{' => {
-                stack.push(opens.len());
-                opens.push(offset);
-                closes.push(code.len());
+                unclosed.push(blocks.len());
+                blocks.push(Block {
+                    open: offset,
+                    end: code.len(),
+                    last_semicolon_before: last_semicolon,
+                });
             }
             b'}' => {
-                if let Some(index) = stack.pop() {
-                    closes[index] = offset + 1;
+                if let Some(block) = unclosed.pop().and_then(|index| blocks.get_mut(index)) {
+                    block.end = offset + 1;
                 }
             }
-            b';' => semicolons.push(offset),
+            b';' => last_semicolon = Some(offset),
             _ => {}
         }
     }
-    let mut ranges = Vec::new();
-    for registration in registrations {
-        // The handler's body is the next block, if no statement ends first (a handler
-        // given by name, `addEventListener('click', go);`, has no body here).
-        let index = opens.partition_point(|&open| open < registration.end());
-        let Some(&open) = opens.get(index) else {
-            continue;
-        };
-        let first_semicolon = semicolons.partition_point(|&at| at < registration.end());
-        if semicolons.get(first_semicolon).is_some_and(|&at| at < open) {
-            continue;
-        }
-        ranges.push(registration.start()..closes[index]);
-    }
-    ranges
+    blocks
 }
 
 #[cfg(test)]
@@ -633,6 +658,96 @@ mod tests {
             every_match_with_captures(&signatures, code)
         );
         assert_eq!(signatures.find(code).len(), 1);
+    }
+
+    /// The former way to find handler bodies, kept to check [`gesture_handler_ranges`]:
+    /// every '{' with its '}', and every ';' in a list of its own.
+    fn gesture_handler_ranges_with_semicolon_list(code: &str) -> Vec<std::ops::Range<usize>> {
+        let registrations: Vec<regex::Match<'_>> = registration_pattern().find_iter(code).collect();
+        let mut opens = Vec::new();
+        let mut closes = Vec::new();
+        let mut semicolons = Vec::new();
+        let mut stack = Vec::new();
+        for offset in memchr::memchr3_iter(b'{', b'}', b';', code.as_bytes()) {
+            match code.as_bytes()[offset] {
+                b'{' => {
+                    stack.push(opens.len());
+                    opens.push(offset);
+                    closes.push(code.len());
+                }
+                b'}' => {
+                    if let Some(index) = stack.pop() {
+                        closes[index] = offset + 1;
+                    }
+                }
+                b';' => semicolons.push(offset),
+                _ => {}
+            }
+        }
+        let mut ranges = Vec::new();
+        for registration in registrations {
+            let index = opens.partition_point(|&open| open < registration.end());
+            let Some(&open) = opens.get(index) else {
+                continue;
+            };
+            let first_semicolon = semicolons.partition_point(|&at| at < registration.end());
+            if semicolons.get(first_semicolon).is_some_and(|&at| at < open) {
+                continue;
+            }
+            ranges.push(registration.start()..closes[index]);
+        }
+        ranges
+    }
+
+    /// Blocks with the last ';' before each give the handler bodies the list of every
+    /// ';' gave, on generated code (handlers by body and by name, stray and missing
+    /// braces, non-ASCII text), empty code and long code.
+    #[test]
+    fn handler_bodies_match_the_semicolon_list_search() {
+        let pieces = [
+            "",
+            " ",
+            "\n",
+            "{",
+            "}",
+            ";",
+            "'",
+            "caf\u{e9}",
+            "\u{212A}",
+            "x = 1",
+            "btn.addEventListener('click', function () ",
+            "a.addEventListener('click', go)",
+            "el.onclick = ",
+            "$('#b').click(function () ",
+            ".on('submit', ",
+            "() => ",
+            "location.href = 'https://a'",
+            "window.onload = function () ",
+        ];
+        let mut state: u64 = 0x9e37;
+        let mut next_below = |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % bound
+        };
+        let mut codes = vec![String::new()];
+        for _ in 0..500 {
+            let count = next_below(16);
+            codes.push(
+                (0..count)
+                    .map(|_| pieces[next_below(pieces.len())])
+                    .collect(),
+            );
+        }
+        codes.push(pieces.concat().repeat(300));
+        for code in &codes {
+            assert_eq!(
+                gesture_handler_ranges(code),
+                gesture_handler_ranges_with_semicolon_list(code),
+                "{code}"
+            );
+        }
     }
 
     #[test]
