@@ -13,6 +13,7 @@ use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternSet, meta};
 use serde::Deserialize;
+use std::sync::OnceLock;
 
 /// The schema name of `patterns/scripts.toml`.
 pub const SIGNATURES_SCHEMA: &str = "promoscan-scripts/v1";
@@ -104,8 +105,9 @@ pub struct Signatures {
     signatures: Vec<Signature>,
     /// For each signature, a searcher for strings one of which its every match contains
     /// ([`crate::rules::literals::necessary`]): code holding none of them cannot match
-    /// it. `None` for a signature with no such strings.
-    gates: Vec<Option<Gate>>,
+    /// it. `None` for a signature with no such strings. Each is built on first use
+    /// ([`Signatures::gate`]): loading the library stays quick.
+    gates: Vec<OnceLock<Option<Gate>>>,
     /// Every signature's pattern in one regex that says which of them match ASCII code
     /// (see [`ascii_filter`]); `None` when the patterns cannot be compiled that way.
     ascii_filter: Option<meta::Regex>,
@@ -223,7 +225,7 @@ impl Signatures {
             .iter()
             .map(|signature| signature.pattern.as_str())
             .collect();
-        let gates = patterns.iter().map(|pattern| Gate::new(pattern)).collect();
+        let gates = patterns.iter().map(|_| OnceLock::new()).collect();
         let ascii_filter = ascii_filter(&patterns);
         let url_groups = signatures
             .iter()
@@ -268,10 +270,8 @@ impl Signatures {
     /// code holds are run; when that leaves many and the code is ASCII (most code is),
     /// one pass of the filter says which of them match, and only those are run.
     pub fn find_spans(&self, code: &str) -> Vec<SignatureSpan> {
-        let mut selected: Vec<bool> = self
-            .gates
-            .iter()
-            .map(|gate| gate.as_ref().is_none_or(|gate| gate.is_match(code)))
+        let mut selected: Vec<bool> = (0..self.signatures.len())
+            .map(|index| self.gate(index).is_none_or(|gate| gate.is_match(code)))
             .collect();
         if selected.iter().filter(|&&selected| selected).count() > MAX_UNFILTERED
             && let Some(matching) = self.matching_in_ascii(code)
@@ -298,6 +298,16 @@ impl Signatures {
             .iter()
             .find_map(|&group| captures.get(group))
             .map(|found| found.as_str().to_string())
+    }
+
+    /// The gate of signature `index`, built the first time it is asked for; `None` when
+    /// the signature has none (then it always runs).
+    fn gate(&self, index: usize) -> Option<&Gate> {
+        let signature = self.signatures.get(index)?;
+        self.gates
+            .get(index)?
+            .get_or_init(|| Gate::new(signature.pattern.as_str()))
+            .as_ref()
     }
 
     /// For each signature, whether it matches `code`; `None` when there is no filter or
@@ -640,9 +650,9 @@ mod tests {
     #[test]
     fn every_signature_match_holds_a_literal_of_its_gate() {
         let signatures = Signatures::builtin().expect("valid");
-        for (signature, gate) in signatures.all().iter().zip(&signatures.gates) {
-            let gate = gate
-                .as_ref()
+        for (index, signature) in signatures.all().iter().enumerate() {
+            let gate = signatures
+                .gate(index)
                 .expect("literals for every built-in signature");
             for code in signature.must_match.iter().chain(&signature.ok) {
                 for found in signature.pattern.find_iter(code) {
