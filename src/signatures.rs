@@ -13,6 +13,7 @@ use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternSet, meta};
 use serde::Deserialize;
+use std::sync::OnceLock;
 
 /// The schema name of `patterns/scripts.toml`.
 pub const SIGNATURES_SCHEMA: &str = "promoscan-scripts/v1";
@@ -81,6 +82,17 @@ pub struct SignatureMatch {
     pub url: Option<String>,
 }
 
+/// Where a signature matches in a piece of code, without the address it captures (see
+/// [`Signatures::url_of`]): most matches are dropped (they sit in click handlers) before
+/// anyone needs the address, and finding the groups costs more than finding the match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureSpan {
+    /// Index of the signature in [`Signatures::all`].
+    pub signature: usize,
+    /// Byte range of the match in the code.
+    pub range: std::ops::Range<usize>,
+}
+
 /// How many signatures may be run over a piece of code, once their literals are found
 /// in it, before the code is first passed through the ASCII filter instead: a signature
 /// runs with its own literal prefilter, much faster per byte than the filter, which
@@ -93,11 +105,15 @@ pub struct Signatures {
     signatures: Vec<Signature>,
     /// For each signature, a searcher for strings one of which its every match contains
     /// ([`crate::rules::literals::necessary`]): code holding none of them cannot match
-    /// it. `None` for a signature with no such strings.
-    gates: Vec<Option<Gate>>,
+    /// it. `None` for a signature with no such strings. Each is built on first use
+    /// ([`Signatures::gate`]): loading the library stays quick.
+    gates: Vec<OnceLock<Option<Gate>>>,
     /// Every signature's pattern in one regex that says which of them match ASCII code
     /// (see [`ascii_filter`]); `None` when the patterns cannot be compiled that way.
     ascii_filter: Option<meta::Regex>,
+    /// For each signature, the indices of its groups named `url…`, in group order: the
+    /// first of them that takes part in a match holds the address.
+    url_groups: Vec<Vec<usize>>,
 }
 
 /// The signature file is invalid.
@@ -209,12 +225,23 @@ impl Signatures {
             .iter()
             .map(|signature| signature.pattern.as_str())
             .collect();
-        let gates = patterns.iter().map(|pattern| Gate::new(pattern)).collect();
+        let gates = patterns.iter().map(|_| OnceLock::new()).collect();
         let ascii_filter = ascii_filter(&patterns);
+        let url_groups = signatures
+            .iter()
+            .map(|signature| {
+                let names = signature.pattern.capture_names().enumerate();
+                names
+                    .filter(|(_, name)| name.is_some_and(|name| name.starts_with("url")))
+                    .map(|(group, _)| group)
+                    .collect()
+            })
+            .collect();
         Ok(Signatures {
             signatures,
             gates,
             ascii_filter,
+            url_groups,
         })
     }
 
@@ -223,16 +250,28 @@ impl Signatures {
         &self.signatures
     }
 
-    /// Every match of every signature in `code`, in code order.
+    /// Every match of every signature in `code`, in code order, with the address each
+    /// captures.
+    pub fn find(&self, code: &str) -> Vec<SignatureMatch> {
+        self.find_spans(code)
+            .into_iter()
+            .map(|span| SignatureMatch {
+                url: self.url_of(code, &span),
+                signature: span.signature,
+                range: span.range,
+            })
+            .collect()
+    }
+
+    /// Where every signature matches in `code`, in code order (the addresses are left
+    /// for [`Signatures::url_of`]).
     ///
     /// Most code matches few signatures or none: only the signatures whose literals the
     /// code holds are run; when that leaves many and the code is ASCII (most code is),
     /// one pass of the filter says which of them match, and only those are run.
-    pub fn find(&self, code: &str) -> Vec<SignatureMatch> {
-        let mut selected: Vec<bool> = self
-            .gates
-            .iter()
-            .map(|gate| gate.as_ref().is_none_or(|gate| gate.is_match(code)))
+    pub fn find_spans(&self, code: &str) -> Vec<SignatureSpan> {
+        let mut selected: Vec<bool> = (0..self.signatures.len())
+            .map(|index| self.gate(index).is_none_or(|gate| gate.is_match(code)))
             .collect();
         if selected.iter().filter(|&&selected| selected).count() > MAX_UNFILTERED
             && let Some(matching) = self.matching_in_ascii(code)
@@ -241,7 +280,34 @@ impl Signatures {
                 *slot &= matches;
             }
         }
-        self.find_among(code, Some(&selected))
+        self.spans_among(code, Some(&selected))
+    }
+
+    /// The address captured by the match `span` of [`Signatures::find_spans`] in the
+    /// same `code`, if its signature captures one there.
+    pub fn url_of(&self, code: &str, span: &SignatureSpan) -> Option<String> {
+        let groups = self.url_groups.get(span.signature)?;
+        if groups.is_empty() {
+            return None;
+        }
+        let pattern = &self.signatures.get(span.signature)?.pattern;
+        // The search from the match's start finds that same match (the leftmost from
+        // there; `\b` still sees the code before it), this time with its groups.
+        let captures = pattern.captures_at(code, span.range.start)?;
+        groups
+            .iter()
+            .find_map(|&group| captures.get(group))
+            .map(|found| found.as_str().to_string())
+    }
+
+    /// The gate of signature `index`, built the first time it is asked for; `None` when
+    /// the signature has none (then it always runs).
+    fn gate(&self, index: usize) -> Option<&Gate> {
+        let signature = self.signatures.get(index)?;
+        self.gates
+            .get(index)?
+            .get_or_init(|| Gate::new(signature.pattern.as_str()))
+            .as_ref()
     }
 
     /// For each signature, whether it matches `code`; `None` when there is no filter or
@@ -262,29 +328,18 @@ impl Signatures {
         Some(selected)
     }
 
-    /// Every match in `code` of the signatures `selected` says true for (all of them
-    /// when `None`), in code order.
-    fn find_among(&self, code: &str, selected: Option<&[bool]>) -> Vec<SignatureMatch> {
+    /// Where the signatures `selected` says true for (all of them when `None`) match in
+    /// `code`, in code order.
+    fn spans_among(&self, code: &str, selected: Option<&[bool]>) -> Vec<SignatureSpan> {
         let mut found = Vec::new();
         for (index, signature) in self.signatures.iter().enumerate() {
             if selected.is_some_and(|selected| !selected.get(index).copied().unwrap_or(true)) {
                 continue;
             }
-            for captures in signature.pattern.captures_iter(code) {
-                let Some(whole) = captures.get(0) else {
-                    continue;
-                };
-                let url = signature
-                    .pattern
-                    .capture_names()
-                    .flatten()
-                    .filter(|name| name.starts_with("url"))
-                    .find_map(|name| captures.name(name))
-                    .map(|m| m.as_str().to_string());
-                found.push(SignatureMatch {
+            for whole in signature.pattern.find_iter(code) {
+                found.push(SignatureSpan {
                     signature: index,
                     range: whole.range(),
-                    url,
                 });
             }
         }
@@ -374,58 +429,178 @@ fn ascii_filter(patterns: &[&str]) -> Option<meta::Regex> {
 /// jQuery `.click(…)` / `.on('click', …)`). Found by brace matching, so braces inside
 /// strings can confuse it; it errs towards "not a gesture" (reporting more).
 pub fn gesture_handler_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
+    let registrations: Vec<regex::Match<'_>> = registration_pattern().find_iter(code).collect();
+    if registrations.is_empty() {
+        return Vec::new();
+    }
+    // One pass over the code finds every block with the last ';' before it, so that
+    // each registration is a lookup: many registrations never rescan the script.
+    let blocks = blocks_of(code);
+    let mut ranges = Vec::new();
+    for registration in registrations {
+        // The handler's body is the next block, if no statement ends first (a handler
+        // given by name, `addEventListener('click', go);`, has no body here).
+        let index = blocks.partition_point(|block| block.open < registration.end());
+        let Some(block) = blocks.get(index) else {
+            continue;
+        };
+        if block
+            .last_semicolon_before
+            .is_some_and(|at| at >= registration.end())
+        {
+            continue;
+        }
+        ranges.push(registration.start()..block.end);
+    }
+    ranges
+}
+
+/// The start of a handler registration for a click-like event ([`gesture_handler_ranges`]).
+fn registration_pattern() -> &'static Regex {
     static REGISTRATION: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
         Regex::new(
             r#"(?i)(?:addEventListener\s*\(\s*["'`](?:click|mousedown|mouseup|pointerdown|pointerup|touchstart|touchend|submit|keydown|keyup|keypress|dblclick|auxclick|contextmenu)["'`]\s*,|\.on(?:click|mousedown|mouseup|pointerdown|pointerup|touchstart|touchend|submit|keydown|keyup|dblclick)\s*=|\.(?:click|submit|mousedown|touchstart)\s*\(\s*(?:function\b|\(|[A-Za-z_$][\w$]*\s*=>)|\.on\s*\(\s*["'`](?:click|submit|touchstart|mousedown)["'`]\s*,)"#,
         )
         .unwrap_or_else(|_| Regex::new("$^").expect("empty regex"))
     });
-    let registrations: Vec<regex::Match<'_>> = REGISTRATION.find_iter(code).collect();
-    if registrations.is_empty() {
-        return Vec::new();
-    }
-    // One pass over the code finds every '{', its matching '}' and every ';', so that
-    // each registration is a lookup: many registrations never rescan the script.
-    let mut opens = Vec::new();
-    let mut closes = Vec::new();
-    let mut semicolons = Vec::new();
-    let mut stack = Vec::new();
+    &REGISTRATION
+}
+
+/// A `{…}` block of code, found by brace matching.
+struct Block {
+    /// Offset of its `{`.
+    open: usize,
+    /// Offset just after its matching `}` (the code's length when it has none).
+    end: usize,
+    /// Offset of the last `;` before its `{`.
+    last_semicolon_before: Option<usize>,
+}
+
+/// Every block of `code`, in the order of their `{`, in one pass.
+fn blocks_of(code: &str) -> Vec<Block> {
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut unclosed = Vec::new();
+    let mut last_semicolon = None;
     for offset in memchr::memchr3_iter(b'{', b'}', b';', code.as_bytes()) {
         match code.as_bytes()[offset] {
             b'{' => {
-                stack.push(opens.len());
-                opens.push(offset);
-                closes.push(code.len());
+                unclosed.push(blocks.len());
+                blocks.push(Block {
+                    open: offset,
+                    end: code.len(),
+                    last_semicolon_before: last_semicolon,
+                });
             }
             b'}' => {
-                if let Some(index) = stack.pop() {
-                    closes[index] = offset + 1;
+                if let Some(block) = unclosed.pop().and_then(|index| blocks.get_mut(index)) {
+                    block.end = offset + 1;
                 }
             }
-            b';' => semicolons.push(offset),
+            b';' => last_semicolon = Some(offset),
             _ => {}
         }
     }
-    let mut ranges = Vec::new();
-    for registration in registrations {
-        // The handler's body is the next block, if no statement ends first (a handler
-        // given by name, `addEventListener('click', go);`, has no body here).
-        let index = opens.partition_point(|&open| open < registration.end());
-        let Some(&open) = opens.get(index) else {
-            continue;
-        };
-        let first_semicolon = semicolons.partition_point(|&at| at < registration.end());
-        if semicolons.get(first_semicolon).is_some_and(|&at| at < open) {
-            continue;
-        }
-        ranges.push(registration.start()..closes[index]);
-    }
-    ranges
+    blocks
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain way to find matches, kept to check [`Signatures::find`]: every
+    /// signature run over the code with its groups, the address read from the first
+    /// `url…` group that took part.
+    fn every_match_with_captures(signatures: &Signatures, code: &str) -> Vec<SignatureMatch> {
+        let mut found = Vec::new();
+        for (index, signature) in signatures.all().iter().enumerate() {
+            for captures in signature.pattern.captures_iter(code) {
+                let Some(whole) = captures.get(0) else {
+                    continue;
+                };
+                let url = signature
+                    .pattern
+                    .capture_names()
+                    .flatten()
+                    .filter(|name| name.starts_with("url"))
+                    .find_map(|name| captures.name(name))
+                    .map(|m| m.as_str().to_string());
+                found.push(SignatureMatch {
+                    signature: index,
+                    range: whole.range(),
+                    url,
+                });
+            }
+        }
+        found.sort_by_key(|m| (m.range.start, m.signature));
+        found
+    }
+
+    /// Finding the spans first and the addresses after gives what running every
+    /// signature with its groups gives, on generated code: pieces of every example,
+    /// quotes, braces, handlers, non-ASCII text, matches next to each other; also empty
+    /// and large code.
+    #[test]
+    fn spans_then_addresses_match_the_plain_search() {
+        let signatures = Signatures::builtin().expect("valid");
+        let mut pieces: Vec<String> = Vec::new();
+        for signature in signatures.all() {
+            pieces.extend(signature.must_match.iter().cloned());
+            pieces.extend(signature.ok.iter().cloned());
+        }
+        pieces.extend(
+            [
+                "",
+                " ",
+                "\n",
+                "{",
+                "}",
+                "'",
+                "\"",
+                "`",
+                ";",
+                "\u{a0}",
+                "caf\u{e9}",
+                "\u{212A}",
+                "location",
+                "location.href=",
+                "= '",
+                "src=",
+                ".src = \"",
+                "https://amzn.to/x",
+                "btn.addEventListener('click', function () {",
+                "window.open(",
+                "fetch('",
+                "sendBeacon(`",
+                "\\x2f",
+                "if (t <= 0) t = 9",
+            ]
+            .map(String::from),
+        );
+        // A linear congruential generator: the same pieces every run.
+        let mut state: u64 = 0x5eed;
+        let mut next_below = |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % bound
+        };
+        let mut codes = vec![String::new()];
+        for _ in 0..300 {
+            let count = next_below(12);
+            let code: String = (0..count)
+                .map(|_| pieces[next_below(pieces.len())].as_str())
+                .collect();
+            codes.push(code);
+        }
+        codes.push(pieces.join("").repeat(40));
+        for code in &codes {
+            assert_eq!(
+                signatures.find(code),
+                every_match_with_captures(&signatures, code),
+                "{code}"
+            );
+        }
+    }
 
     #[test]
     fn builtin_signatures_pass_their_examples() {
@@ -454,7 +629,7 @@ mod tests {
         for code in &examples {
             assert_eq!(
                 signatures.find(code),
-                signatures.find_among(code, None),
+                every_match_with_captures(&signatures, code),
                 "{code}"
             );
         }
@@ -463,7 +638,7 @@ mod tests {
         // ASCII runs every signature.
         let spaced = "window.location\u{a0}= 'https://amzn.to/x';";
         let found = signatures.find(spaced);
-        assert_eq!(found, signatures.find_among(spaced, None));
+        assert_eq!(found, every_match_with_captures(&signatures, spaced));
         assert_eq!(signatures.all()[found[0].signature].id, "location-assign");
         let ascii = signatures.matching_in_ascii("var x = 1;").expect("ASCII");
         assert!(ascii.iter().all(|matched| !matched));
@@ -475,9 +650,9 @@ mod tests {
     #[test]
     fn every_signature_match_holds_a_literal_of_its_gate() {
         let signatures = Signatures::builtin().expect("valid");
-        for (signature, gate) in signatures.all().iter().zip(&signatures.gates) {
-            let gate = gate
-                .as_ref()
+        for (index, signature) in signatures.all().iter().enumerate() {
+            let gate = signatures
+                .gate(index)
                 .expect("literals for every built-in signature");
             for code in signature.must_match.iter().chain(&signature.ok) {
                 for found in signature.pattern.find_iter(code) {
@@ -488,8 +663,101 @@ mod tests {
         // Code with no literal runs no signature; code with a few runs only those.
         assert!(signatures.find("var x = 1; y(x);").is_empty());
         let code = "navigator.sendBeacon('/api/out', e); if (a && b) {}";
-        assert_eq!(signatures.find(code), signatures.find_among(code, None));
+        assert_eq!(
+            signatures.find(code),
+            every_match_with_captures(&signatures, code)
+        );
         assert_eq!(signatures.find(code).len(), 1);
+    }
+
+    /// The former way to find handler bodies, kept to check [`gesture_handler_ranges`]:
+    /// every '{' with its '}', and every ';' in a list of its own.
+    fn gesture_handler_ranges_with_semicolon_list(code: &str) -> Vec<std::ops::Range<usize>> {
+        let registrations: Vec<regex::Match<'_>> = registration_pattern().find_iter(code).collect();
+        let mut opens = Vec::new();
+        let mut closes = Vec::new();
+        let mut semicolons = Vec::new();
+        let mut stack = Vec::new();
+        for offset in memchr::memchr3_iter(b'{', b'}', b';', code.as_bytes()) {
+            match code.as_bytes()[offset] {
+                b'{' => {
+                    stack.push(opens.len());
+                    opens.push(offset);
+                    closes.push(code.len());
+                }
+                b'}' => {
+                    if let Some(index) = stack.pop() {
+                        closes[index] = offset + 1;
+                    }
+                }
+                b';' => semicolons.push(offset),
+                _ => {}
+            }
+        }
+        let mut ranges = Vec::new();
+        for registration in registrations {
+            let index = opens.partition_point(|&open| open < registration.end());
+            let Some(&open) = opens.get(index) else {
+                continue;
+            };
+            let first_semicolon = semicolons.partition_point(|&at| at < registration.end());
+            if semicolons.get(first_semicolon).is_some_and(|&at| at < open) {
+                continue;
+            }
+            ranges.push(registration.start()..closes[index]);
+        }
+        ranges
+    }
+
+    /// Blocks with the last ';' before each give the handler bodies the list of every
+    /// ';' gave, on generated code (handlers by body and by name, stray and missing
+    /// braces, non-ASCII text), empty code and long code.
+    #[test]
+    fn handler_bodies_match_the_semicolon_list_search() {
+        let pieces = [
+            "",
+            " ",
+            "\n",
+            "{",
+            "}",
+            ";",
+            "'",
+            "caf\u{e9}",
+            "\u{212A}",
+            "x = 1",
+            "btn.addEventListener('click', function () ",
+            "a.addEventListener('click', go)",
+            "el.onclick = ",
+            "$('#b').click(function () ",
+            ".on('submit', ",
+            "() => ",
+            "location.href = 'https://a'",
+            "window.onload = function () ",
+        ];
+        let mut state: u64 = 0x9e37;
+        let mut next_below = |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % bound
+        };
+        let mut codes = vec![String::new()];
+        for _ in 0..500 {
+            let count = next_below(16);
+            codes.push(
+                (0..count)
+                    .map(|_| pieces[next_below(pieces.len())])
+                    .collect(),
+            );
+        }
+        codes.push(pieces.concat().repeat(300));
+        for code in &codes {
+            assert_eq!(
+                gesture_handler_ranges(code),
+                gesture_handler_ranges_with_semicolon_list(code),
+                "{code}"
+            );
+        }
     }
 
     #[test]

@@ -260,15 +260,14 @@ pub fn collect_script_matches(page: &Page, library: &Library) -> Vec<ScriptMatch
             continue;
         }
         let code = &script.code;
-        let found = library.signatures.find(code);
+        let found = library.signatures.find_spans(code);
         // Most scripts match no signature: then nothing below is needed.
         if found.is_empty() {
             continue;
         }
         let gestures = merge_ranges(gesture_handler_ranges(code));
-        let creates_frame =
-            code.contains("createElement") && code.to_ascii_lowercase().contains("iframe");
-        let writes_into_frame = code.contains("contentWindow") || code.contains("contentDocument");
+        // Looked up at the first match kept: often every match sits in a click handler.
+        let mut frame_use: Option<FrameUse> = None;
         let mut lines = LineCounter::new(code, script.line);
         let mut gesture = 0;
         for found in found {
@@ -285,19 +284,44 @@ pub fn collect_script_matches(page: &Page, library: &Library) -> Vec<ScriptMatch
             {
                 continue;
             }
+            let frames = *frame_use.get_or_insert_with(|| FrameUse::of(code));
             matches.push(ScriptMatch {
                 script: index,
                 signature: found.signature,
                 action: library.signatures.all()[found.signature].action,
                 line: lines.line_at(start),
-                url: found.url.as_deref().map(unescape_js),
+                url: library
+                    .signatures
+                    .url_of(code, &found)
+                    .as_deref()
+                    .map(unescape_js),
                 range: found.range,
-                creates_frame,
-                writes_into_frame,
+                creates_frame: frames.creates_frame,
+                writes_into_frame: frames.writes_into_frame,
             });
         }
     }
     matches
+}
+
+/// What a script does with frames, as [`ScriptMatch`] records it.
+#[derive(Debug, Clone, Copy)]
+struct FrameUse {
+    /// The script creates an iframe.
+    creates_frame: bool,
+    /// The script writes into another frame's document.
+    writes_into_frame: bool,
+}
+
+impl FrameUse {
+    /// What `code` does with frames.
+    fn of(code: &str) -> FrameUse {
+        FrameUse {
+            creates_frame: code.contains("createElement")
+                && code.to_ascii_lowercase().contains("iframe"),
+            writes_into_frame: code.contains("contentWindow") || code.contains("contentDocument"),
+        }
+    }
 }
 
 /// Sorted, non-overlapping ranges covering the same bytes.
