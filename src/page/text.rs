@@ -266,6 +266,7 @@ impl TextBlockBuilder {
 
     /// Before appending visible characters from source line `line`: the pending space,
     /// and a line mark when the line changed.
+    #[inline]
     fn start_run(&mut self, line: u32, marked_line: &mut Option<u32>) {
         if self.pending_space && !self.text.is_empty() {
             self.text.push(' ');
@@ -312,9 +313,8 @@ fn verbatim_end(raw: &str, start: usize) -> usize {
     loop {
         // Most of it: eight bytes at a time while they are plain words (see
         // `plain_words`), then ASCII other than whitespace, one table lookup a byte.
-        while let Some(chunk) = bytes.get(end..end + 8)
-            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-        {
+        let (chunks, _) = bytes.get(end..).unwrap_or_default().as_chunks::<8>();
+        for &chunk in chunks {
             let accepted = match plain_words(u64::from_le_bytes(chunk), end > start) {
                 PlainWords::Yes => true,
                 PlainWords::IfVerbatimFollows => bytes
