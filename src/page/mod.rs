@@ -144,90 +144,78 @@ pub struct Page {
     pub refreshes: Vec<MetaRefresh>,
 }
 
-/// Elements whose content is never shown as text.
-fn is_non_text_element(name: &str) -> bool {
-    matches!(
-        name,
-        "script"
-            | "style"
-            | "template"
-            | "noscript"
-            | "head"
-            | "iframe"
-            | "object"
-            | "svg"
-            | "math"
-            | "select"
-            | "datalist"
-    )
+/// What the page walk does with an element, decided once from its tag name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ElementRole {
+    /// Its content is never shown as text (`script`, `style`, `head`, `iframe`...).
+    non_text: bool,
+    /// It starts and ends a text block (`p`, `div`, `li`, `td`...).
+    block: bool,
+    /// It separates the words on either side (`br`, `img`).
+    word_break: bool,
+    /// The attributes whose value is an address loaded without a click, in the order
+    /// they are recorded.
+    resource_attributes: &'static [&'static str],
 }
 
-/// Elements that start and end a text block.
-fn is_block_element(name: &str) -> bool {
-    matches!(
-        name,
-        "address"
-            | "article"
-            | "aside"
-            | "blockquote"
-            | "body"
-            | "caption"
-            | "dd"
-            | "details"
-            | "dialog"
-            | "div"
-            | "dl"
-            | "dt"
-            | "fieldset"
-            | "figcaption"
-            | "figure"
-            | "footer"
-            | "form"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "header"
-            | "hgroup"
-            | "hr"
-            | "li"
-            | "main"
-            | "nav"
-            | "ol"
-            | "p"
-            | "pre"
-            | "section"
-            | "summary"
-            | "table"
-            | "tbody"
-            | "td"
-            | "tfoot"
-            | "th"
-            | "thead"
-            | "tr"
-            | "ul"
-            | "html"
-    )
-}
-
-/// The attributes of element `name` whose value is an address loaded without a click,
-/// in the order they are recorded.
-fn resource_attributes(name: &str) -> &'static [&'static str] {
-    match name {
-        "img" => &["src", "srcset", "data-src"],
-        "iframe" => &["src"],
-        "frame" => &["src"],
-        "script" => &["src"],
-        "link" => &["href"],
-        "object" => &["data"],
-        "embed" => &["src"],
-        "source" => &["src", "srcset"],
-        "video" => &["src", "poster"],
-        "audio" => &["src"],
-        "input" => &["src"],
-        _ => &[],
+impl ElementRole {
+    /// The role of element `name` (lower case): one match on the name instead of one
+    /// per question.
+    fn of(name: &str) -> ElementRole {
+        let non_text = ElementRole {
+            non_text: true,
+            ..ElementRole::default()
+        };
+        let block = ElementRole {
+            block: true,
+            ..ElementRole::default()
+        };
+        let loads = |attributes: &'static [&'static str]| ElementRole {
+            resource_attributes: attributes,
+            ..ElementRole::default()
+        };
+        match name {
+            "script" => ElementRole {
+                non_text: true,
+                resource_attributes: &["src"],
+                ..ElementRole::default()
+            },
+            "iframe" => ElementRole {
+                non_text: true,
+                resource_attributes: &["src"],
+                ..ElementRole::default()
+            },
+            "object" => ElementRole {
+                non_text: true,
+                resource_attributes: &["data"],
+                ..ElementRole::default()
+            },
+            "style" | "template" | "noscript" | "head" | "svg" | "math" | "select" | "datalist" => {
+                non_text
+            }
+            "address" | "article" | "aside" | "blockquote" | "body" | "caption" | "dd"
+            | "details" | "dialog" | "div" | "dl" | "dt" | "fieldset" | "figcaption" | "figure"
+            | "footer" | "form" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "header" | "hgroup"
+            | "hr" | "li" | "main" | "nav" | "ol" | "p" | "pre" | "section" | "summary"
+            | "table" | "tbody" | "td" | "tfoot" | "th" | "thead" | "tr" | "ul" | "html" => block,
+            "img" => ElementRole {
+                word_break: true,
+                resource_attributes: &["src", "srcset", "data-src"],
+                ..ElementRole::default()
+            },
+            "br" => ElementRole {
+                word_break: true,
+                ..ElementRole::default()
+            },
+            "frame" => loads(&["src"]),
+            "link" => loads(&["href"]),
+            "embed" => loads(&["src"]),
+            "source" => loads(&["src", "srcset"]),
+            "video" => loads(&["src", "poster"]),
+            "audio" => loads(&["src"]),
+            "input" => loads(&["src"]),
+            _ => ElementRole::default(),
+        }
     }
 }
 
@@ -302,63 +290,76 @@ impl Page {
     /// One walk over the document: visible text blocks, alt texts, links, resources and
     /// comments.
     fn collect_body(&mut self, blocks: &mut BlockCollector) {
-        enum Step {
-            Enter(NodeId),
-            LeaveBlock,
-            LeaveNonText,
+        /// What ends with an element the walk is inside.
+        enum Leave {
+            /// A text block.
+            Block,
+            /// A non-text element (its content is visible again after it).
+            NonText,
         }
         // Borrow the document apart from the rest of the page while filling the page in
         // (no copy of the tree); it is put back at the end.
         let document = std::mem::take(&mut self.document);
-        let mut current = TextBlockBuilder::new(TextScope::Text, document.root());
-        let mut block_owner = vec![document.root()];
+        let root = document.root();
+        let mut current = TextBlockBuilder::new(TextScope::Text, root);
+        let mut block_owner = vec![root];
         // How many non-text elements (script, style, head...) enclose the current node:
         // their text is not visible, but their elements still load and run things.
         let mut non_text_depth = 0usize;
-        let mut stack = vec![Step::Enter(document.root())];
-        while let Some(step) = stack.pop() {
-            match step {
-                Step::Enter(id) => {
-                    let node = document.node(id);
-                    match &node.kind {
-                        NodeKind::Text(text) => {
-                            if non_text_depth == 0 {
-                                current.push(text, node.line)
-                            }
-                        }
-                        NodeKind::Comment(text) => self.comments.push(Comment {
-                            text: text.clone(),
-                            line: node.line,
-                        }),
-                        NodeKind::Element { name, .. } => {
-                            self.record_element(&document, id, node, name, blocks);
-                            if name == "br" || name == "img" {
-                                current.push_space();
-                            }
-                            if is_non_text_element(name) {
-                                non_text_depth += 1;
-                                stack.push(Step::LeaveNonText);
-                            } else if is_block_element(name) && non_text_depth == 0 {
-                                blocks.take(&mut current, TextScope::Text, id);
-                                block_owner.push(id);
-                                stack.push(Step::LeaveBlock);
-                            }
-                            stack.extend(node.children.iter().rev().map(|&c| Step::Enter(c)));
-                        }
-                        NodeKind::Document => {
-                            stack.extend(node.children.iter().rev().map(|&c| Step::Enter(c)));
-                        }
+        // Nodes are numbered in document order (a pre-order walk), so the walk is a loop
+        // over them in order. The elements it is inside whose end matters, innermost
+        // last: before each node, those numbered after its parent (not its ancestors)
+        // have ended.
+        let mut open: Vec<(NodeId, Leave)> = Vec::new();
+        let nodes = document.nodes();
+        // One step past the last node, where every open element ends.
+        for id in 0..=nodes.len() {
+            let node = nodes.get(id);
+            while let Some((open_id, _)) = open.last()
+                && node.is_none_or(|node| node.parent.is_none_or(|parent| *open_id > parent))
+                && let Some((_, leaving)) = open.pop()
+            {
+                match leaving {
+                    Leave::NonText => non_text_depth = non_text_depth.saturating_sub(1),
+                    Leave::Block => {
+                        block_owner.pop();
+                        let parent = *block_owner.last().unwrap_or(&root);
+                        blocks.take(&mut current, TextScope::Text, parent);
                     }
                 }
-                Step::LeaveNonText => non_text_depth = non_text_depth.saturating_sub(1),
-                Step::LeaveBlock => {
-                    block_owner.pop();
-                    let parent = *block_owner.last().unwrap_or(&document.root());
-                    blocks.take(&mut current, TextScope::Text, parent);
+            }
+            let Some(node) = node else {
+                break;
+            };
+            match &node.kind {
+                NodeKind::Text(text) => {
+                    if non_text_depth == 0 {
+                        current.push(text, node.line)
+                    }
                 }
+                NodeKind::Comment(text) => self.comments.push(Comment {
+                    text: text.clone(),
+                    line: node.line,
+                }),
+                NodeKind::Element { name, .. } => {
+                    let role = ElementRole::of(name);
+                    self.record_element(&document, id, node, name, role, blocks);
+                    if role.word_break {
+                        current.push_space();
+                    }
+                    if role.non_text {
+                        non_text_depth += 1;
+                        open.push((id, Leave::NonText));
+                    } else if role.block && non_text_depth == 0 {
+                        blocks.take(&mut current, TextScope::Text, id);
+                        block_owner.push(id);
+                        open.push((id, Leave::Block));
+                    }
+                }
+                NodeKind::Document => {}
             }
         }
-        blocks.take(&mut current, TextScope::Text, document.root());
+        blocks.take(&mut current, TextScope::Text, root);
         self.document = document;
     }
 
@@ -370,6 +371,7 @@ impl Page {
         id: NodeId,
         node: &Node,
         name: &str,
+        role: ElementRole,
         blocks: &mut BlockCollector,
     ) {
         self.record_code(document, id, node, name);
@@ -397,29 +399,44 @@ impl Page {
                 line: node.line,
             });
         }
-        for attribute in resource_attributes(name) {
+        for attribute in role.resource_attributes {
             let Some(value) = node.attr(attribute) else {
                 continue;
             };
             if name == "link" && !link_loads_resource(node) {
                 continue;
             }
-            let addresses: Vec<&str> = if attribute.ends_with("srcset") {
-                srcset_addresses(value)
+            if attribute.ends_with("srcset") {
+                for address in srcset_addresses(value) {
+                    self.push_resource(id, node, name, attribute, address);
+                }
             } else {
-                vec![value.trim()]
-            };
-            for address in addresses.into_iter().filter(|a| !a.is_empty()) {
-                self.resources.push(Resource {
-                    node: id,
-                    element: name.to_string(),
-                    attribute: attribute.to_string(),
-                    address: address.to_string(),
-                    url: self.resolve(address),
-                    line: node.line,
-                });
+                self.push_resource(id, node, name, attribute, value.trim());
             }
         }
+    }
+
+    /// Records `address` (unless empty), found in `attribute` of element `id`, as a
+    /// resource.
+    fn push_resource(
+        &mut self,
+        id: NodeId,
+        node: &Node,
+        name: &str,
+        attribute: &str,
+        address: &str,
+    ) {
+        if address.is_empty() {
+            return;
+        }
+        self.resources.push(Resource {
+            node: id,
+            element: name.to_string(),
+            attribute: attribute.to_string(),
+            address: address.to_string(),
+            url: self.resolve(address),
+            line: node.line,
+        });
     }
 }
 
@@ -564,11 +581,10 @@ fn link_loads_resource(node: &Node) -> bool {
 }
 
 /// The addresses in a `srcset` value (`a.jpg 1x, b.jpg 2x`).
-fn srcset_addresses(value: &str) -> Vec<&str> {
+fn srcset_addresses(value: &str) -> impl Iterator<Item = &str> {
     value
         .split(',')
         .filter_map(|candidate| candidate.split_whitespace().next())
-        .collect()
 }
 
 /// True when `id` has an ancestor element named `name`.
@@ -595,7 +611,21 @@ fn find_base_url(document: &Document, url: Option<&Url>) -> Option<Url> {
 /// content, without first joining its text nodes into one string.
 fn normalised_text(document: &Document, id: NodeId) -> String {
     let mut builder = TextBlockBuilder::new(TextScope::Text, id);
-    document.for_each_text(id, |text| builder.push(text, 1));
+    let nodes = document.nodes();
+    if let Some(NodeKind::Text(text)) = nodes.get(id).map(|node| &node.kind) {
+        builder.push(text, 1);
+    }
+    // Nodes are numbered in document order (a pre-order walk), so the descendants of
+    // `id` are the nodes right after it, up to the first whose parent comes before `id`:
+    // their text in that order without a stack to walk the subtree with.
+    for node in nodes.iter().skip(id + 1) {
+        if node.parent.is_none_or(|parent| parent < id) {
+            break;
+        }
+        if let NodeKind::Text(text) = &node.kind {
+            builder.push(text, 1);
+        }
+    }
     builder.into_text()
 }
 
@@ -644,6 +674,209 @@ case</a> on Amazon.</p>
 <iframe src="//example.com/frame" width="0"></iframe>
 <!-- promoscan-disable-next-line claim-price -->
 </body></html>"#;
+
+    /// Elements whose content is never shown as text.
+    fn is_non_text_element(name: &str) -> bool {
+        matches!(
+            name,
+            "script"
+                | "style"
+                | "template"
+                | "noscript"
+                | "head"
+                | "iframe"
+                | "object"
+                | "svg"
+                | "math"
+                | "select"
+                | "datalist"
+        )
+    }
+
+    /// Elements that start and end a text block.
+    fn is_block_element(name: &str) -> bool {
+        matches!(
+            name,
+            "address"
+                | "article"
+                | "aside"
+                | "blockquote"
+                | "body"
+                | "caption"
+                | "dd"
+                | "details"
+                | "dialog"
+                | "div"
+                | "dl"
+                | "dt"
+                | "fieldset"
+                | "figcaption"
+                | "figure"
+                | "footer"
+                | "form"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "header"
+                | "hgroup"
+                | "hr"
+                | "li"
+                | "main"
+                | "nav"
+                | "ol"
+                | "p"
+                | "pre"
+                | "section"
+                | "summary"
+                | "table"
+                | "tbody"
+                | "td"
+                | "tfoot"
+                | "th"
+                | "thead"
+                | "tr"
+                | "ul"
+                | "html"
+        )
+    }
+
+    /// The attributes of element `name` whose value is an address loaded without a click,
+    /// in the order they are recorded.
+    fn resource_attributes(name: &str) -> &'static [&'static str] {
+        match name {
+            "img" => &["src", "srcset", "data-src"],
+            "iframe" => &["src"],
+            "frame" => &["src"],
+            "script" => &["src"],
+            "link" => &["href"],
+            "object" => &["data"],
+            "embed" => &["src"],
+            "source" => &["src", "srcset"],
+            "video" => &["src", "poster"],
+            "audio" => &["src"],
+            "input" => &["src"],
+            _ => &[],
+        }
+    }
+
+    #[test]
+    fn element_roles_answer_as_the_separate_questions_did() {
+        let mut names: Vec<String> = [
+            "script",
+            "style",
+            "template",
+            "noscript",
+            "head",
+            "iframe",
+            "object",
+            "svg",
+            "math",
+            "select",
+            "datalist",
+            "address",
+            "article",
+            "aside",
+            "blockquote",
+            "body",
+            "caption",
+            "dd",
+            "details",
+            "dialog",
+            "div",
+            "dl",
+            "dt",
+            "fieldset",
+            "figcaption",
+            "figure",
+            "footer",
+            "form",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "header",
+            "hgroup",
+            "hr",
+            "li",
+            "main",
+            "nav",
+            "ol",
+            "p",
+            "pre",
+            "section",
+            "summary",
+            "table",
+            "tbody",
+            "td",
+            "tfoot",
+            "th",
+            "thead",
+            "tr",
+            "ul",
+            "html",
+            "img",
+            "frame",
+            "link",
+            "embed",
+            "source",
+            "video",
+            "audio",
+            "input",
+            "br",
+            "a",
+            "area",
+            "span",
+            "b",
+            "meta",
+            "title",
+            "base",
+            "",
+            "h7",
+            "P",
+            "DIV",
+            "im",
+            "imgs",
+            "scrip",
+            "foreignobject",
+            "caf\u{e9}",
+            "\u{130}mg",
+        ]
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+        let alphabet = ["a", "d", "i", "v", "p", "h", "1", "r", "t", "\u{e9}", "-"];
+        let mut state: u64 = 0x5851_F42D_4C95_7F2D;
+        for _ in 0..3_000 {
+            let mut name = String::new();
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            for _ in 0..(state >> 62) + 1 {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                name.push_str(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            names.push(name);
+        }
+        names.push("div".repeat(1 << 16));
+        for name in &names {
+            let role = ElementRole::of(name);
+            assert_eq!(role.non_text, is_non_text_element(name), "{name:?}");
+            assert_eq!(role.block, is_block_element(name), "{name:?}");
+            assert_eq!(role.word_break, name == "br" || name == "img", "{name:?}");
+            assert_eq!(
+                role.resource_attributes,
+                resource_attributes(name),
+                "{name:?}"
+            );
+        }
+    }
 
     #[test]
     fn javascript_urls_are_recognised_in_any_case_and_spacing() {
@@ -876,5 +1109,213 @@ case</a> on Amazon.</p>
             page.links[0].url.as_ref().unwrap().as_str(),
             "https://cdn.example/x/y"
         );
+    }
+
+    /// A generated page: random nesting of elements that start blocks, hide text, break
+    /// words, link and load things, with text that has non-ASCII characters, runs of
+    /// whitespace and newlines, and tags left open (the parser closes them its way).
+    fn generated_page(state: &mut u64) -> String {
+        let mut next = |bound: usize| {
+            *state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (*state >> 33) as usize % bound
+        };
+        let opening = [
+            "<div>",
+            "<p>",
+            "<span>",
+            "<b>",
+            "<li>",
+            "<ul>",
+            "<table><tr><td>",
+            "<h2>",
+            "<a href=\"/x\">",
+            "<a href=\"https://shop.example/p?tag=a-20\" rel=\"Sponsored\">",
+            "<script>var a = 1;",
+            "<style>.a{b:c}",
+            "<noscript>",
+            "<template>",
+            "<svg><title>t</title>",
+            "<select><option>o",
+            "<iframe src=\"//e.example/f\">",
+        ];
+        let closing = [
+            "</div>",
+            "</p>",
+            "</span>",
+            "</b>",
+            "</li>",
+            "</ul>",
+            "</td>",
+            "</table>",
+            "</h2>",
+            "</a>",
+            "</script>",
+            "</style>",
+            "</noscript>",
+            "</template>",
+            "</svg>",
+            "</select>",
+            "</iframe>",
+        ];
+        let text = [
+            "Free shipping",
+            " ",
+            "\n\n  ",
+            "caf\u{e9} \u{201C}deal\u{201D}",
+            "\u{a0}x\u{200B}y",
+            "word",
+            "\t",
+            "ends. Next!",
+            "<br>",
+            "<img src=\"/a.jpg\" srcset=\"/b.jpg 1x, , /c.jpg 2x\" alt=\" Red\ncase \">",
+            "<img alt=\"\u{2019}\">",
+            "<!-- note -->",
+            "<link rel=\"stylesheet\" href=\"/s.css\">",
+        ];
+        let mut html = String::new();
+        for _ in 0..next(60) {
+            match next(3) {
+                0 => html.push_str(opening[next(opening.len())]),
+                1 => html.push_str(closing[next(closing.len())]),
+                _ => html.push_str(text[next(text.len())]),
+            }
+            if next(4) == 0 {
+                html.push('\n');
+            }
+        }
+        html
+    }
+
+    /// The stack walk the page walk replaced, for the text blocks only (body text and
+    /// alt texts, in the order the page adds them).
+    fn blocks_by_stack_walk(document: &Document) -> Vec<TextBlock> {
+        enum Step {
+            Enter(NodeId),
+            LeaveBlock,
+            LeaveNonText,
+        }
+        let mut blocks = BlockCollector::default();
+        let mut current = TextBlockBuilder::new(TextScope::Text, document.root());
+        let mut block_owner = vec![document.root()];
+        let mut non_text_depth = 0usize;
+        let mut stack = vec![Step::Enter(document.root())];
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Enter(id) => {
+                    let node = document.node(id);
+                    match &node.kind {
+                        NodeKind::Text(text) => {
+                            if non_text_depth == 0 {
+                                current.push(text, node.line)
+                            }
+                        }
+                        NodeKind::Comment(_) => {}
+                        NodeKind::Element { name, .. } => {
+                            if name == "img"
+                                && let Some(alt) = node.attr("alt")
+                            {
+                                blocks.add_run(TextScope::Alt, id, alt, node.line);
+                            }
+                            if name == "br" || name == "img" {
+                                current.push_space();
+                            }
+                            if is_non_text_element(name) {
+                                non_text_depth += 1;
+                                stack.push(Step::LeaveNonText);
+                            } else if is_block_element(name) && non_text_depth == 0 {
+                                blocks.take(&mut current, TextScope::Text, id);
+                                block_owner.push(id);
+                                stack.push(Step::LeaveBlock);
+                            }
+                            stack.extend(node.children.iter().rev().map(|&c| Step::Enter(c)));
+                        }
+                        NodeKind::Document => {
+                            stack.extend(node.children.iter().rev().map(|&c| Step::Enter(c)));
+                        }
+                    }
+                }
+                Step::LeaveNonText => non_text_depth = non_text_depth.saturating_sub(1),
+                Step::LeaveBlock => {
+                    block_owner.pop();
+                    let parent = *block_owner.last().unwrap_or(&document.root());
+                    blocks.take(&mut current, TextScope::Text, parent);
+                }
+            }
+        }
+        blocks.take(&mut current, TextScope::Text, document.root());
+        blocks.finish()
+    }
+
+    /// What a test compares of a block: scope, node, text and the line of every offset.
+    fn block_parts(block: &TextBlock) -> (TextScope, usize, String, Vec<u32>) {
+        let lines = (0..=block.text().len())
+            .map(|offset| block.line_at(offset))
+            .collect();
+        (block.scope, block.node, block.text().to_string(), lines)
+    }
+
+    #[test]
+    fn the_page_walk_agrees_with_the_stack_walk_on_generated_pages() {
+        let mut state: u64 = 0xD1B5_4A32_D192_ED03;
+        let mut pages: Vec<String> = (0..400).map(|_| generated_page(&mut state)).collect();
+        pages.push(String::new());
+        pages.push("<div>".repeat(3_000) + "deep" + &"</div><p>x".repeat(3_000));
+        pages.push(ARTICLE.to_string());
+        for html in &pages {
+            let page = Page::from_html(html, None);
+            let walked: Vec<_> = page
+                .blocks
+                .iter()
+                .filter(|block| matches!(block.scope, TextScope::Text | TextScope::Alt))
+                .map(block_parts)
+                .collect();
+            let expected: Vec<_> = blocks_by_stack_walk(&page.document)
+                .iter()
+                .map(block_parts)
+                .collect();
+            assert_eq!(walked, expected, "{html:?}");
+            // Links, resources and comments in document order, link text as the joined
+            // text content normalised.
+            for link in &page.links {
+                assert_eq!(
+                    link.text,
+                    text::normalise(&page.document.text_content(link.node)),
+                    "{html:?}"
+                );
+            }
+            assert!(
+                page.links
+                    .windows(2)
+                    .all(|pair| pair[0].node < pair[1].node)
+            );
+            assert!(
+                page.resources
+                    .windows(2)
+                    .all(|pair| pair[0].node <= pair[1].node)
+            );
+            let comments = page
+                .document
+                .nodes()
+                .iter()
+                .filter(|node| matches!(node.kind, NodeKind::Comment(_)))
+                .count();
+            assert_eq!(page.comments.len(), comments);
+        }
+    }
+
+    #[test]
+    fn every_element_text_is_normalised_as_its_joined_text_content() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..200 {
+            let document = Document::parse(&generated_page(&mut state));
+            for id in 0..document.nodes().len() {
+                assert_eq!(
+                    normalised_text(&document, id),
+                    text::normalise(&document.text_content(id)),
+                );
+            }
+        }
     }
 }

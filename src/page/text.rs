@@ -266,6 +266,7 @@ impl TextBlockBuilder {
 
     /// Before appending visible characters from source line `line`: the pending space,
     /// and a line mark when the line changed.
+    #[inline]
     fn start_run(&mut self, line: u32, marked_line: &mut Option<u32>) {
         if self.pending_space && !self.text.is_empty() {
             self.text.push(' ');
@@ -312,10 +313,18 @@ fn verbatim_end(raw: &str, start: usize) -> usize {
     loop {
         // Most of it: eight bytes at a time while they are plain words (see
         // `plain_words`), then ASCII other than whitespace, one table lookup a byte.
-        while let Some(chunk) = bytes.get(end..end + 8)
-            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-            && plain_words(u64::from_le_bytes(chunk), end > start)
-        {
+        let (chunks, _) = bytes.get(end..).unwrap_or_default().as_chunks::<8>();
+        for &chunk in chunks {
+            let accepted = match plain_words(u64::from_le_bytes(chunk), end > start) {
+                PlainWords::Yes => true,
+                PlainWords::IfVerbatimFollows => bytes
+                    .get(end + 8)
+                    .is_some_and(|&next| ASCII_VERBATIM[usize::from(next)]),
+                PlainWords::No => false,
+            };
+            if !accepted {
+                break;
+            }
             end += 8;
         }
         while let Some(&byte) = bytes.get(end)
@@ -335,31 +344,54 @@ fn verbatim_end(raw: &str, start: usize) -> usize {
     }
 }
 
+/// Whether eight bytes belong to a verbatim stretch that continues after them (see
+/// [`plain_words`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PlainWords {
+    /// They do.
+    Yes,
+    /// They do if the byte after them is ASCII other than whitespace (their last byte
+    /// is a space, which must be followed by a verbatim character).
+    IfVerbatimFollows,
+    /// They do not (or this test cannot tell).
+    No,
+}
+
 /// Whether the eight bytes in `chunk` (first byte lowest) all belong to a verbatim
 /// stretch that continues after them: printable ASCII or single spaces, with no space
-/// last (it could be followed by whitespace) and, unless `after_verbatim`, none first.
+/// first unless `after_verbatim`; a space last is reported as
+/// [`PlainWords::IfVerbatimFollows`].
 ///
-/// Each test is the classic "has a byte less than n" word trick, exact for bytes below
-/// 0x80 (tested first). Spaces are found exactly by turning them into zero bytes and
-/// marking zero bytes without borrows.
+/// Word tricks, exact once no byte has its high bit set (tested first, together with
+/// the classic "has a byte less than 0x20"): adding 0x7F to a byte below 0x80 sets its
+/// high bit unless it is zero, so after turning spaces into zero bytes the high bits
+/// left clear mark exactly the spaces.
 #[inline]
-fn plain_words(chunk: u64, after_verbatim: bool) -> bool {
+fn plain_words(chunk: u64, after_verbatim: bool) -> PlainWords {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     const SPACES: u64 = 0x2020_2020_2020_2020;
-    if chunk & HIGH != 0 {
-        return false;
+    const FIRST_HIGH_BIT: u64 = 0x80;
+    const LAST_HIGH_BIT: u64 = 0x80 << 56;
+    // A byte of 0x80 or more (not ASCII), or below 0x20 (tab, line feed... or another
+    // control character).
+    if (chunk | (chunk.wrapping_sub(SPACES) & !chunk)) & HIGH != 0 {
+        return PlainWords::No;
     }
-    // A byte below 0x20: tab, line feed... or another control character.
-    if chunk.wrapping_sub(SPACES) & !chunk & HIGH != 0 {
-        return false;
+    let space_marks = !((chunk ^ SPACES).wrapping_add(LOW)) & HIGH;
+    // A space followed by a space (a mark moved down onto the byte before it), or a
+    // space first when nothing verbatim comes before the chunk.
+    let mut forbidden = space_marks >> 8;
+    if !after_verbatim {
+        forbidden |= FIRST_HIGH_BIT;
     }
-    let zeroed_spaces = chunk ^ SPACES;
-    let space_marks = !(((zeroed_spaces & LOW).wrapping_add(LOW)) | zeroed_spaces | LOW);
-    let two_spaces = space_marks & (space_marks >> 8) != 0;
-    let last_is_space = space_marks >> 56 != 0;
-    let first_is_space = space_marks & 0x80 != 0;
-    !two_spaces && !last_is_space && (after_verbatim || !first_is_space)
+    if space_marks & forbidden != 0 {
+        PlainWords::No
+    } else if space_marks & LAST_HIGH_BIT != 0 {
+        PlainWords::IfVerbatimFollows
+    } else {
+        PlainWords::Yes
+    }
 }
 
 /// The length of the character at `at` when it is not whitespace and normalises to
@@ -751,27 +783,72 @@ mod tests {
 
     #[test]
     fn plain_words_accepts_exactly_the_stretches_it_promises() {
+        use PlainWords::{IfVerbatimFollows, No, Yes};
         let word = |text: &[u8; 8]| u64::from_le_bytes(*text);
-        assert!(plain_words(word(b"ab cd ef"), false));
-        assert!(plain_words(word(b" abc def"), true));
-        assert!(!plain_words(word(b" abc def"), false));
-        assert!(!plain_words(word(b"abc def "), true));
-        assert!(!plain_words(word(b"abc  def"), true));
-        assert!(!plain_words(word(b"abc\tdefg"), true));
-        assert!(!plain_words(word(b"abcd\nefg"), true));
-        assert!(!plain_words(word(b"abc\x7f\x80efg"), true));
-        assert!(plain_words(word(b"~}|{\x7f!\"#"), false));
-        assert!(!plain_words(word(b"\x01bcdefgh"), false));
-        assert!(!plain_words(word(b"\x1fbcdefgh"), false));
-        // Every single byte in every position.
+        assert_eq!(plain_words(word(b"ab cd ef"), false), Yes);
+        assert_eq!(plain_words(word(b" abc def"), true), Yes);
+        assert_eq!(plain_words(word(b" abc def"), false), No);
+        assert_eq!(plain_words(word(b"abc def "), true), IfVerbatimFollows);
+        assert_eq!(plain_words(word(b" bc def "), true), IfVerbatimFollows);
+        assert_eq!(plain_words(word(b" bc def "), false), No);
+        assert_eq!(plain_words(word(b"abc de  "), true), No);
+        assert_eq!(plain_words(word(b"abc  def"), true), No);
+        assert_eq!(plain_words(word(b"abc\tdefg"), true), No);
+        assert_eq!(plain_words(word(b"abcd\nefg"), true), No);
+        assert_eq!(plain_words(word(b"abc\x7f\x80efg"), true), No);
+        assert_eq!(plain_words(word(b"~}|{\x7f!\"#"), false), Yes);
+        assert_eq!(plain_words(word(b"\x01bcdefgh"), false), No);
+        assert_eq!(plain_words(word(b"\x1fbcdefgh"), false), No);
+        assert_eq!(plain_words(word(b"abcdefg\xff"), true), No);
+        // Every single byte in every position, and every pair of bytes in every pair of
+        // positions (from a set with every boundary the tricks depend on), against the
+        // rule stated byte by byte.
+        let stated = |text: &[u8; 8], after_verbatim: bool| {
+            let printable = |byte: u8| (0x20..0x80).contains(&byte);
+            if !text.iter().all(|&byte| printable(byte))
+                || text.windows(2).any(|pair| pair == b"  ")
+                || (text[0] == b' ' && !after_verbatim)
+            {
+                No
+            } else if text[7] == b' ' {
+                IfVerbatimFollows
+            } else {
+                Yes
+            }
+        };
         for position in 0..8 {
             for byte in 0..=255u8 {
                 let mut text = *b"abcdefgh";
                 text[position] = byte;
-                let expected = byte.is_ascii()
-                    && byte >= 0x20
-                    && !(byte == b' ' && (position == 0 || position == 7));
-                assert_eq!(plain_words(word(&text), false), expected, "{text:?}");
+                for after_verbatim in [false, true] {
+                    assert_eq!(
+                        plain_words(word(&text), after_verbatim),
+                        stated(&text, after_verbatim),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+        let bytes = [
+            0x00, 0x01, 0x09, 0x0A, 0x1F, 0x20, 0x21, 0x41, 0x7E, 0x7F, 0x80, 0x9F, 0xA0, 0xC3,
+            0xFF,
+        ];
+        for first in 0..8 {
+            for second in first + 1..8 {
+                for &one in &bytes {
+                    for &other in &bytes {
+                        let mut text = *b"abcdefgh";
+                        text[first] = one;
+                        text[second] = other;
+                        for after_verbatim in [false, true] {
+                            assert_eq!(
+                                plain_words(word(&text), after_verbatim),
+                                stated(&text, after_verbatim),
+                                "{text:?}"
+                            );
+                        }
+                    }
+                }
             }
         }
     }
