@@ -27,3 +27,7 @@ pub mod run;
 pub mod scan;
 pub mod signatures;
 pub mod suppress;
+
+/// Helpers shared by the unit tests.
+#[cfg(test)]
+mod test_support;

@@ -576,14 +576,8 @@ mod tests {
             ]
             .map(String::from),
         );
-        // A linear congruential generator: the same pieces every run.
-        let mut state: u64 = 0x5eed;
-        let mut next_below = |bound: usize| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) as usize % bound
-        };
+        // The same pieces every run.
+        let mut next_below = crate::test_support::numbers_below(0x5eed);
         let mut codes = vec![String::new()];
         for _ in 0..300 {
             let count = next_below(12);
@@ -734,13 +728,7 @@ mod tests {
             "location.href = 'https://a'",
             "window.onload = function () ",
         ];
-        let mut state: u64 = 0x9e37;
-        let mut next_below = |bound: usize| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) as usize % bound
-        };
+        let mut next_below = crate::test_support::numbers_below(0x9e37);
         let mut codes = vec![String::new()];
         for _ in 0..500 {
             let count = next_below(16);

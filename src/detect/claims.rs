@@ -468,13 +468,7 @@ mod tests {
         // Generated ASCII lines, some with one non-ASCII character (some of them with an
         // unusual lower case), and needles with or without one, against the plain search.
         let alphabet = ["a", "B", "ab", "Ab", "aB", " ", "<", "z", "AB", "\u{e9}"];
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = |bound: usize| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            usize::try_from(state >> 33).unwrap_or(0) % bound
-        };
+        let mut next = crate::test_support::numbers_below(0x9e37_79b9_7f4a_7c15);
         for _ in 0..3_000 {
             let mut line = String::new();
             for _ in 0..next(40) {

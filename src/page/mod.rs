@@ -850,17 +850,11 @@ case</a> on Amazon.</p>
         .map(|name| name.to_string())
         .collect();
         let alphabet = ["a", "d", "i", "v", "p", "h", "1", "r", "t", "\u{e9}", "-"];
-        let mut state: u64 = 0x5851_F42D_4C95_7F2D;
+        let mut next = crate::test_support::numbers_below(0x5851_F42D_4C95_7F2D);
         for _ in 0..3_000 {
             let mut name = String::new();
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            for _ in 0..(state >> 62) + 1 {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1);
-                name.push_str(alphabet[(state >> 33) as usize % alphabet.len()]);
+            for _ in 0..next(4) + 1 {
+                name.push_str(alphabet[next(alphabet.len())]);
             }
             names.push(name);
         }
@@ -1076,17 +1070,11 @@ case</a> on Amazon.</p>
             "a", "h", "t", "p", "s", ":", "/", "\\", "?", "#", ".", "%3a", "1", "+", "-", " ",
             "\t", "\n", "\u{0}", "\u{a0}", "\u{e9}", "\u{ff1a}", "\u{fe13}", "[", "]", "@",
         ];
-        let mut state: u64 = 0x0123_4567_89AB_CDEF;
+        let mut next = crate::test_support::numbers_below(0x0123_4567_89AB_CDEF);
         for _ in 0..5_000 {
             let mut address = String::new();
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            for _ in 0..(state >> 60) {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1);
-                address.push_str(alphabet[(state >> 33) as usize % alphabet.len()]);
+            for _ in 0..next(16) {
+                address.push_str(alphabet[next(alphabet.len())]);
             }
             addresses.push(address);
         }
@@ -1114,13 +1102,8 @@ case</a> on Amazon.</p>
     /// A generated page: random nesting of elements that start blocks, hide text, break
     /// words, link and load things, with text that has non-ASCII characters, runs of
     /// whitespace and newlines, and tags left open (the parser closes them its way).
-    fn generated_page(state: &mut u64) -> String {
-        let mut next = |bound: usize| {
-            *state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (*state >> 33) as usize % bound
-        };
+    /// `next` gives numbers below its argument (`test_support::numbers_below`).
+    fn generated_page(next: &mut impl FnMut(usize) -> usize) -> String {
         let opening = [
             "<div>",
             "<p>",
@@ -1258,8 +1241,8 @@ case</a> on Amazon.</p>
 
     #[test]
     fn the_page_walk_agrees_with_the_stack_walk_on_generated_pages() {
-        let mut state: u64 = 0xD1B5_4A32_D192_ED03;
-        let mut pages: Vec<String> = (0..400).map(|_| generated_page(&mut state)).collect();
+        let mut next = crate::test_support::numbers_below(0xD1B5_4A32_D192_ED03);
+        let mut pages: Vec<String> = (0..400).map(|_| generated_page(&mut next)).collect();
         pages.push(String::new());
         pages.push("<div>".repeat(3_000) + "deep" + &"</div><p>x".repeat(3_000));
         pages.push(ARTICLE.to_string());
@@ -1307,9 +1290,9 @@ case</a> on Amazon.</p>
 
     #[test]
     fn every_element_text_is_normalised_as_its_joined_text_content() {
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = crate::test_support::numbers_below(0x2545_F491_4F6C_DD1D);
         for _ in 0..200 {
-            let document = Document::parse(&generated_page(&mut state));
+            let document = Document::parse(&generated_page(&mut next));
             for id in 0..document.nodes().len() {
                 assert_eq!(
                     normalised_text(&document, id),

@@ -752,20 +752,14 @@ mod tests {
             "word",
             "longerword",
         ];
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = crate::test_support::numbers_below(0x2545_F491_4F6C_DD1D);
         for _ in 0..2_000 {
             let mut pushes = Vec::new();
             for _ in 0..3 {
                 let mut raw = String::new();
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1);
-                let length = (state >> 59) as usize * 3;
+                let length = next(32) * 3;
                 for _ in 0..length {
-                    state = state
-                        .wrapping_mul(6_364_136_223_846_793_005)
-                        .wrapping_add(1);
-                    raw.push_str(alphabet[(state >> 33) as usize % alphabet.len()]);
+                    raw.push_str(alphabet[next(alphabet.len())]);
                 }
                 pushes.push(raw);
             }
@@ -900,13 +894,7 @@ mod tests {
             TextScope::Og,
             TextScope::Alt,
         ];
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = |bound: usize| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) as usize % bound
-        };
+        let mut next = crate::test_support::numbers_below(0x9E37_79B9_7F4A_7C15);
         for _ in 0..500 {
             let mut expected = Vec::new();
             let mut fresh = TextBlockBuilder::new(TextScope::Text, 0);

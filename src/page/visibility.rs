@@ -2874,6 +2874,7 @@ mod reference;
 mod tests {
     use super::HiddenReason::*;
     use super::*;
+    use crate::test_support::numbers_below;
 
     /// The node with `id="<id>"`.
     fn element(document: &Document, id: &str) -> NodeId {
@@ -3491,18 +3492,6 @@ mod tests {
             + "opacity:0 !important;margin:0 0 0 -9999px;padding:1px 2px;display:block;\
                opacity:1;inset:0 1px 2px;overflow:hidden auto;padding-left:0 !important";
         assert_eq!(read_list(&long), reference::parse_declaration_list(&long));
-    }
-
-    /// A seeded xorshift generator: each call gives a number below its argument, the
-    /// same sequence for the same seed (generated test inputs that replay).
-    fn numbers_below(seed: u64) -> impl FnMut(usize) -> usize {
-        let mut state = seed;
-        move |below| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below as u64) as usize
-        }
     }
 
     /// Texts made of fragments that CSS readers get wrong, picked by a fixed pseudo-random
