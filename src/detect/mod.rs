@@ -39,8 +39,8 @@ pub struct Context<'a> {
     pub target: &'a str,
     /// The source text the user gave (for columns).
     pub source: &'a str,
-    /// Byte offset where each source line starts (computed once, for columns).
-    line_starts: Vec<usize>,
+    /// Where the source's lines are (for columns and the line count).
+    lines: LineTable<'a>,
 }
 
 impl<'a> Context<'a> {
@@ -55,9 +55,7 @@ impl<'a> Context<'a> {
         let links = loads::classify_links(page, library, &visibility);
         let script_matches = loads::collect_script_matches(page, library);
         let loads = loads::collect_loads(page, library, &visibility, &script_matches);
-        let line_starts = std::iter::once(0)
-            .chain(memchr::memchr_iter(b'\n', source.as_bytes()).map(|index| index + 1))
-            .collect();
+        let lines = LineTable::new(source);
         Context {
             page,
             library,
@@ -67,7 +65,7 @@ impl<'a> Context<'a> {
             script_matches,
             target,
             source,
-            line_starts,
+            lines,
         }
     }
 
@@ -130,21 +128,12 @@ impl<'a> Context<'a> {
 
     /// The number of lines of the source (a source with no newline has one).
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.lines.line_count()
     }
 
     /// The text of 1-based source line `line` (empty when out of range).
     fn source_line(&self, line: u32) -> &'a str {
-        let index = line.saturating_sub(1) as usize;
-        let Some(&start) = self.line_starts.get(index) else {
-            return "";
-        };
-        let end = self
-            .line_starts
-            .get(index + 1)
-            .map(|next| next - 1)
-            .unwrap_or(self.source.len());
-        self.source[start..end].trim_end_matches('\r')
+        self.lines.line(line)
     }
 
     /// The element's start tag as evidence, e.g. `<iframe src="…" width="0">`.
@@ -156,6 +145,81 @@ impl<'a> Context<'a> {
         }
         text.push('>');
         text
+    }
+}
+
+/// Bytes per block of a [`LineTable`].
+const LINE_TABLE_BLOCK: usize = 4096;
+
+/// A sparse table of a source's lines: the number of newlines before each 4 KB block.
+///
+/// A page has a newline every ~140 bytes but only a few lines are ever asked for (the
+/// lines of findings), so instead of one entry per line (one `memchr` call and one push
+/// per newline) the table counts each block's newlines with one vectorised count and
+/// finds a line inside its block on demand.
+struct LineTable<'a> {
+    /// The source text.
+    source: &'a str,
+    /// `newlines_before[block]`: the newlines in `source[..block * LINE_TABLE_BLOCK]`.
+    newlines_before: Vec<usize>,
+    /// All the newlines of the source.
+    newline_count: usize,
+}
+
+impl<'a> LineTable<'a> {
+    /// Counts the newlines of `source`, block by block.
+    fn new(source: &'a str) -> LineTable<'a> {
+        let mut newlines_before = Vec::with_capacity(source.len() / LINE_TABLE_BLOCK + 1);
+        let mut newline_count = 0;
+        for block in source.as_bytes().chunks(LINE_TABLE_BLOCK) {
+            newlines_before.push(newline_count);
+            newline_count += memchr::memchr_iter(b'\n', block).count();
+        }
+        LineTable {
+            source,
+            newlines_before,
+            newline_count,
+        }
+    }
+
+    /// The number of lines (a source with no newline has one).
+    fn line_count(&self) -> usize {
+        self.newline_count + 1
+    }
+
+    /// The byte offset where 1-based line `line` starts, `None` when out of range.
+    fn line_start(&self, line: u32) -> Option<usize> {
+        // Line `line` starts after the source's newline number `line - 1` (1-based).
+        let newline = (line.saturating_sub(1)) as usize;
+        if newline == 0 {
+            return Some(0);
+        }
+        if newline > self.newline_count {
+            return None;
+        }
+        // The last block with fewer newlines before it holds the wanted newline.
+        let block = self
+            .newlines_before
+            .partition_point(|&before| before < newline)
+            .checked_sub(1)?;
+        let block_start = block * LINE_TABLE_BLOCK;
+        let skip = newline - self.newlines_before[block] - 1;
+        let bytes = self.source.as_bytes().get(block_start..)?;
+        let offset = memchr::memchr_iter(b'\n', bytes).nth(skip)?;
+        Some(block_start + offset + 1)
+    }
+
+    /// The text of 1-based line `line` without its line break (empty when out of range).
+    fn line(&self, line: u32) -> &'a str {
+        let Some(start) = self.line_start(line) else {
+            return "";
+        };
+        // A line starts after a newline (an ASCII byte) or at 0: a char boundary.
+        let Some(rest) = self.source.get(start..) else {
+            return "";
+        };
+        let end = memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len());
+        rest[..end].trim_end_matches('\r')
     }
 }
 
@@ -186,4 +250,73 @@ fn column_of(text: &str, hint: &str) -> u32 {
     let hint: String = hint.chars().take(40).collect();
     crate::position::column_of(text, &hint, false)
         .unwrap_or_else(|| crate::position::first_non_blank_column(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::numbers_below;
+
+    /// The plain line table this replaces: every line start, then slicing.
+    fn plain_line(source: &str, line: u32) -> &str {
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', source.as_bytes()).map(|index| index + 1))
+            .collect();
+        let index = line.saturating_sub(1) as usize;
+        let Some(&start) = starts.get(index) else {
+            return "";
+        };
+        let end = starts
+            .get(index + 1)
+            .map(|next| next - 1)
+            .unwrap_or(source.len());
+        source[start..end].trim_end_matches('\r')
+    }
+
+    /// Checks every line (and a few past the end) against the plain table.
+    fn assert_same_as_plain(source: &str) {
+        let table = LineTable::new(source);
+        let plain_count = memchr::memchr_iter(b'\n', source.as_bytes()).count() + 1;
+        assert_eq!(table.line_count(), plain_count);
+        let last = u32::try_from(plain_count).unwrap_or(u32::MAX);
+        for line in (0..=last.saturating_add(3)).chain([u32::MAX]) {
+            assert_eq!(table.line(line), plain_line(source, line), "line {line}");
+        }
+    }
+
+    #[test]
+    fn line_table_agrees_with_the_plain_table_on_generated_sources() {
+        let pieces = [
+            "a", "<p>", "\n", "\r\n", "\n\n", "é", "日本", "🙂", " ", "\r", "x\n",
+        ];
+        let mut next = numbers_below(13);
+        for _ in 0..200 {
+            let mut source = String::new();
+            // Up to ~3 blocks, so lines cross block boundaries.
+            let length = next(LINE_TABLE_BLOCK * 3);
+            while source.len() < length {
+                source.push_str(pieces[next(pieces.len())]);
+                // Long runs without a newline, too.
+                if next(50) == 0 {
+                    source.push_str(&"z".repeat(next(LINE_TABLE_BLOCK * 2)));
+                }
+            }
+            assert_same_as_plain(&source);
+        }
+    }
+
+    #[test]
+    fn line_table_handles_empty_newline_only_and_huge_sources() {
+        assert_same_as_plain("");
+        assert_same_as_plain("\n");
+        assert_same_as_plain("\r\n");
+        assert_same_as_plain(&"\n".repeat(LINE_TABLE_BLOCK * 2 + 1));
+        assert_same_as_plain(&"é".repeat(LINE_TABLE_BLOCK));
+        let huge = "ligne\u{00e9}\n".repeat(100_000);
+        let table = LineTable::new(&huge);
+        assert_eq!(table.line_count(), 100_001);
+        for line in [1, 2, 4095, 4096, 50_000, 99_999, 100_000, 100_001, 100_002] {
+            assert_eq!(table.line(line), plain_line(&huge, line), "line {line}");
+        }
+    }
 }
