@@ -291,7 +291,7 @@ impl Network {
 
     /// True when the URL carries one of the affiliate parameters with a value.
     fn has_affiliate_param(&self, url: &Url) -> bool {
-        url.query_pairs().any(|(name, value)| {
+        query_pairs(url).any(|(name, value)| {
             !value.is_empty()
                 && self
                     .affiliate_params
@@ -304,8 +304,7 @@ impl Network {
     /// pattern's capture, else the host pattern's capture.
     fn affiliate_id(&self, url: &Url, host: &str) -> Option<String> {
         for param in &self.id_params {
-            let found = url
-                .query_pairs()
+            let found = query_pairs(url)
                 .find(|(name, value)| !value.is_empty() && name.eq_ignore_ascii_case(param));
             if let Some((_, value)) = found {
                 return Some(value.into_owned());
@@ -656,6 +655,25 @@ fn link_host(url: &Url) -> Option<Cow<'_, str>> {
     } else {
         Some(Cow::Borrowed(domain))
     }
+}
+
+/// The URL's query as decoded name/value pairs, the same as [`Url::query_pairs`], but a
+/// pair is decoded only when it has an escape (`%` or `+`): most pairs have none and are
+/// returned as slices of the query, without the decoder's work.
+fn query_pairs(url: &Url) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    url.query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| {
+            if pair.bytes().any(|byte| byte == b'%' || byte == b'+') {
+                // The decoder itself: one `&`-free, non-empty pair gives exactly one.
+                return url::form_urlencoded::parse(pair.as_bytes()).next();
+            }
+            // Without escapes, decoding leaves the (UTF-8) text as it is.
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((Cow::Borrowed(name), Cow::Borrowed(value)))
+        })
 }
 
 /// True when a host entry (`example.com` or `*.example.com`) matches a normalised host.
@@ -1168,6 +1186,45 @@ mod tests {
 
     fn kind_of(url: &str) -> LinkKind {
         classify(url).kind
+    }
+
+    // --- query pairs ---------------------------------------------------------------------
+
+    #[test]
+    fn query_pairs_agree_with_the_url_decoder_on_generated_queries() {
+        let pieces = [
+            "a", "tag", "=", "&", "&&", "%", "%2", "%41", "%C3%A9", "%ff", "+", "é", "日", "🙂",
+            "==", "id", "%26", "%3D", " ", "#", "?",
+        ];
+        let mut next = crate::test_support::numbers_below(29);
+        let mut queries = vec![
+            String::new(),
+            "&".to_string(),
+            "=".to_string(),
+            "tag=".repeat(10_000),
+        ];
+        for _ in 0..2_000 {
+            let mut query = String::new();
+            for _ in 0..next(12) {
+                query.push_str(pieces[next(pieces.len())]);
+            }
+            queries.push(query);
+        }
+        for query in &queries {
+            for url in [
+                format!("https://example.com/p?{query}"),
+                format!("https://example.com/p?{query}#frag"),
+            ] {
+                let Ok(url) = Url::parse(&url) else {
+                    continue;
+                };
+                let plain: Vec<_> = url.query_pairs().collect();
+                let cheap: Vec<_> = query_pairs(&url).collect();
+                assert_eq!(cheap, plain, "{url}");
+            }
+        }
+        let no_query = Url::parse("https://example.com/p").expect("test URL parses");
+        assert_eq!(query_pairs(&no_query).count(), 0);
     }
 
     // --- host index ----------------------------------------------------------------------
