@@ -10,6 +10,10 @@ pub mod refresh;
 pub mod text;
 pub mod visibility;
 
+use std::fmt;
+use std::ops::{Deref, Range};
+use std::sync::Arc;
+
 use url::Url;
 
 pub use dom::{Document, Node, NodeId, NodeKind};
@@ -22,14 +26,15 @@ use text::{BlockCollector, TextBlockBuilder};
 pub struct Link {
     /// The element.
     pub node: NodeId,
-    /// The `href` attribute as written (entities already decoded by the parser).
-    pub href: String,
+    /// The `href` attribute as written (entities already decoded by the parser),
+    /// trimmed.
+    pub href: ElementText,
     /// The href resolved against `<base href>` and the page URL, when it is a valid URL.
     pub url: Option<Url>,
     /// The link text, normalised.
     pub text: String,
     /// The `rel` tokens, lower case.
-    pub rel: Vec<String>,
+    pub rel: Vec<ElementText>,
     /// Source line of the element.
     pub line: u32,
 }
@@ -40,15 +45,134 @@ pub struct Resource {
     /// The element.
     pub node: NodeId,
     /// Tag name of the element, e.g. `iframe`.
-    pub element: String,
+    pub element: ElementText,
     /// Attribute that holds the address, e.g. `src`, `srcset`, `data`.
     pub attribute: String,
     /// The address as written.
-    pub address: String,
+    pub address: ElementText,
     /// The address resolved against `<base href>` and the page URL, when valid.
     pub url: Option<Url>,
     /// Source line of the element.
     pub line: u32,
+}
+
+/// Text the page model copied from an element (a link's href, a `rel` token, a
+/// resource's element name and address): a range of one string per page that all of
+/// them share, so a page's element texts are one allocation rather than one each. Reads
+/// as a `&str`.
+#[derive(Clone)]
+pub struct ElementText {
+    /// The string the text is a range of (shared with the page's other element texts).
+    shared: Arc<String>,
+    /// Where the text sits in `shared`.
+    range: Range<usize>,
+}
+
+impl ElementText {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.shared.get(self.range.clone()).unwrap_or_default()
+    }
+}
+
+impl Deref for ElementText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for ElementText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Debug for ElementText {
+    /// As the text's own `Debug` (a quoted string).
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), formatter)
+    }
+}
+
+impl fmt::Display for ElementText {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for ElementText {
+    fn eq(&self, other: &ElementText) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for ElementText {}
+
+impl PartialEq<str> for ElementText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ElementText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// The element texts of one page as the walk copies them: one string, handed out as
+/// ranges; [`ElementTextCollector::finish`] gives the page's links and resources the
+/// finished string.
+#[derive(Debug, Default)]
+struct ElementTextCollector {
+    /// Every element text so far, one after another.
+    text: String,
+    /// Stands in for the shared string until it is finished.
+    unfinished: Arc<String>,
+}
+
+impl ElementTextCollector {
+    /// Copies `value` in.
+    fn add(&mut self, value: &str) -> ElementText {
+        let start = self.text.len();
+        self.text.push_str(value);
+        ElementText {
+            shared: Arc::clone(&self.unfinished),
+            range: start..self.text.len(),
+        }
+    }
+
+    /// Copies `value` in, ASCII letters in lower case.
+    fn add_lowercase(&mut self, value: &str) -> ElementText {
+        let start = self.text.len();
+        self.text.push_str(value);
+        // `start` is the end of the text before, a character boundary.
+        if let Some(added) = self.text.get_mut(start..) {
+            added.make_ascii_lowercase();
+        }
+        ElementText {
+            shared: Arc::clone(&self.unfinished),
+            range: start..self.text.len(),
+        }
+    }
+
+    /// Shares the finished string with the element texts of `links` and `resources`
+    /// (all of them came from this collector).
+    fn finish(self, links: &mut [Link], resources: &mut [Resource]) {
+        let shared = Arc::new(self.text);
+        for link in links {
+            link.href.shared = Arc::clone(&shared);
+            for token in &mut link.rel {
+                token.shared = Arc::clone(&shared);
+            }
+        }
+        for resource in resources {
+            resource.element.shared = Arc::clone(&shared);
+            resource.address.shared = Arc::clone(&shared);
+        }
+    }
 }
 
 /// Where a piece of script sits, which decides whether it runs without a click.
@@ -311,6 +435,7 @@ impl Page {
         // last: before each node, those numbered after its parent (not its ancestors)
         // have ended.
         let mut open: Vec<(NodeId, Leave)> = Vec::new();
+        let mut element_texts = ElementTextCollector::default();
         let nodes = document.nodes();
         // One step past the last node, where every open element ends.
         for id in 0..=nodes.len() {
@@ -343,7 +468,7 @@ impl Page {
                 }),
                 NodeKind::Element { name, .. } => {
                     let role = ElementRole::of(name);
-                    self.record_element(&document, id, node, name, role, blocks);
+                    self.record_element(&document, id, name, role, blocks, &mut element_texts);
                     if role.word_break {
                         current.push_space();
                     }
@@ -360,6 +485,7 @@ impl Page {
             }
         }
         blocks.take(&mut current, TextScope::Text, root);
+        element_texts.finish(&mut self.links, &mut self.resources);
         self.document = document;
     }
 
@@ -369,11 +495,12 @@ impl Page {
         &mut self,
         document: &Document,
         id: NodeId,
-        node: &Node,
         name: &str,
         role: ElementRole,
         blocks: &mut BlockCollector,
+        element_texts: &mut ElementTextCollector,
     ) {
+        let node = document.node(id);
         self.record_code(document, id, node, name);
         if name == "img"
             && let Some(alt) = node.attr("alt")
@@ -383,16 +510,18 @@ impl Page {
         if (name == "a" || name == "area")
             && let Some(href) = node.attr("href")
         {
-            let href = href.trim().to_string();
+            let href = href.trim();
+            let url = self.resolve(href);
+            let href = element_texts.add(href);
             let rel = node
                 .attr("rel")
                 .unwrap_or("")
                 .split_ascii_whitespace()
-                .map(|token| token.to_ascii_lowercase())
+                .map(|token| element_texts.add_lowercase(token))
                 .collect();
             self.links.push(Link {
                 node: id,
-                url: self.resolve(&href),
+                url,
                 href,
                 text: normalised_text(document, id),
                 rel,
@@ -408,16 +537,16 @@ impl Page {
             }
             if attribute.ends_with("srcset") {
                 for address in srcset_addresses(value) {
-                    self.push_resource(id, node, name, attribute, address);
+                    self.push_resource(id, node, name, attribute, address, element_texts);
                 }
             } else {
-                self.push_resource(id, node, name, attribute, value.trim());
+                self.push_resource(id, node, name, attribute, value.trim(), element_texts);
             }
         }
     }
 
-    /// Records `address` (unless empty), found in `attribute` of element `id`, as a
-    /// resource.
+    /// Records `address` (unless empty), found in `attribute` of element `id` (named
+    /// `name`), as a resource.
     fn push_resource(
         &mut self,
         id: NodeId,
@@ -425,16 +554,18 @@ impl Page {
         name: &str,
         attribute: &str,
         address: &str,
+        element_texts: &mut ElementTextCollector,
     ) {
         if address.is_empty() {
             return;
         }
+        let url = self.resolve(address);
         self.resources.push(Resource {
             node: id,
-            element: name.to_string(),
+            element: element_texts.add(name),
             attribute: attribute.to_string(),
-            address: address.to_string(),
-            url: self.resolve(address),
+            address: element_texts.add(address),
+            url,
             line: node.line,
         });
     }
@@ -1115,6 +1246,8 @@ case</a> on Amazon.</p>
             "<h2>",
             "<a href=\"/x\">",
             "<a href=\"https://shop.example/p?tag=a-20\" rel=\"Sponsored\">",
+            "<a href=\" caf\u{e9}/\u{130}\t\" rel=\"NoFollow \u{130}X\u{a0}y  UGC\">",
+            "<a href=\"\" rel=\"\">",
             "<script>var a = 1;",
             "<style>.a{b:c}",
             "<noscript>",
@@ -1273,6 +1406,26 @@ case</a> on Amazon.</p>
                     .windows(2)
                     .all(|pair| pair[0].node < pair[1].node)
             );
+            // The element texts read as the copies of the attributes they replaced.
+            for link in &page.links {
+                let element = page.document.node(link.node);
+                assert_eq!(link.href, element.attr("href").unwrap_or("").trim());
+                let rel: Vec<String> = element
+                    .attr("rel")
+                    .unwrap_or("")
+                    .split_ascii_whitespace()
+                    .map(|token| token.to_ascii_lowercase())
+                    .collect();
+                let copied: Vec<String> = link.rel.iter().map(|token| token.to_string()).collect();
+                assert_eq!(copied, rel, "{html:?}");
+            }
+            for resource in &page.resources {
+                let element = page.document.node(resource.node);
+                assert_eq!(resource.element, element.element_name().unwrap_or("?"));
+                let value = element.attr(&resource.attribute).unwrap_or("");
+                assert!(!resource.address.is_empty());
+                assert!(value.contains(resource.address.as_str()), "{html:?}");
+            }
             assert!(
                 page.resources
                     .windows(2)
