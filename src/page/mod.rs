@@ -348,11 +348,10 @@ impl Page {
     /// came from the web; relative addresses resolve against it (or `<base href>`).
     pub fn from_html(html: &str, url: Option<Url>) -> Page {
         let document = Document::parse(html);
-        let base_url = find_base_url(&document, url.as_ref());
         let mut page = Page {
             document,
             url,
-            base_url,
+            base_url: None,
             blocks: Vec::new(),
             links: Vec::new(),
             resources: Vec::new(),
@@ -362,7 +361,7 @@ impl Page {
             refreshes: Vec::new(),
         };
         let mut blocks = BlockCollector::default();
-        page.collect_head_text(&mut blocks);
+        page.collect_head(&mut blocks);
         page.collect_body(&mut blocks);
         page.blocks = blocks.finish();
         page
@@ -377,11 +376,14 @@ impl Page {
         resolve_address(self.base_url.as_ref(), address)
     }
 
-    fn collect_head_text(&mut self, blocks: &mut BlockCollector) {
+    /// One pass over the nodes before the walk: the title, meta description and Open
+    /// Graph text blocks, and the base URL (the walk resolves addresses against it).
+    fn collect_head(&mut self, blocks: &mut BlockCollector) {
         // Room for the body's blocks: at most one per text node with something to show,
         // holding at most its text (normalising only shortens text).
         let mut text_nodes = 0;
         let mut text_bytes = 0;
+        let mut base_href = None;
         for (id, node) in self.document.nodes().iter().enumerate() {
             if let NodeKind::Text(text) = &node.kind {
                 text_nodes += 1;
@@ -405,10 +407,12 @@ impl Page {
                     };
                     blocks.add_run(scope, id, node.attr("content").unwrap_or(""), node.line);
                 }
+                Some("base") if base_href.is_none() => base_href = node.attr("href"),
                 _ => {}
             }
         }
         blocks.reserve(text_nodes, text_bytes);
+        self.base_url = base_url(base_href, self.url.as_ref());
     }
 
     /// One walk over the document: visible text blocks, alt texts, links, resources and
@@ -725,13 +729,9 @@ fn inside(document: &Document, id: NodeId, name: &str) -> bool {
         .any(|ancestor| document.node(ancestor).element_name() == Some(name))
 }
 
-/// The base URL: the first `<base href>` resolved against the page URL, else the page URL.
-fn find_base_url(document: &Document, url: Option<&Url>) -> Option<Url> {
-    let base_href = document
-        .nodes()
-        .iter()
-        .find(|node| node.element_name() == Some("base") && node.attr("href").is_some())
-        .and_then(|node| node.attr("href"));
+/// The base URL: `base_href` (the `href` of the first `<base>` that has one) resolved
+/// against the page URL, else the page URL.
+fn base_url(base_href: Option<&str>, url: Option<&Url>) -> Option<Url> {
     match base_href {
         Some(href) => resolve_address(url, href).or_else(|| url.cloned()),
         None => url.cloned(),
@@ -1218,6 +1218,22 @@ case</a> on Amazon.</p>
                 "{address:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_first_base_with_an_href_is_the_base_url() {
+        let html = r#"<a href="y">y</a><base target="_top"><base href="https://cdn.example/x/"><base href="https://other.example/">"#;
+        let page = Page::from_html(html, Some(Url::parse("https://site.example/").unwrap()));
+        assert_eq!(
+            page.base_url.as_ref().map(Url::as_str),
+            Some("https://cdn.example/x/")
+        );
+        assert_eq!(
+            page.links[0].url.as_ref().unwrap().as_str(),
+            "https://cdn.example/x/y"
+        );
+        let unresolvable = Page::from_html(r#"<base href="x">"#, None);
+        assert_eq!(unresolvable.base_url, None);
     }
 
     #[test]
