@@ -280,6 +280,29 @@ struct ElementRole {
     /// The attributes whose value is an address loaded without a click, in the order
     /// they are recorded.
     resource_attributes: &'static [&'static str],
+    /// What else the walk records for it, if anything.
+    kind: ElementKind,
+}
+
+/// The elements the page walk records something particular for (besides text and
+/// resources), so that it compares an element's name once, in [`ElementRole::of`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum ElementKind {
+    /// None of those below.
+    #[default]
+    Other,
+    /// `<script>`: inline code.
+    Script,
+    /// `<style>`: a style sheet.
+    Style,
+    /// `<meta>`: a refresh.
+    Meta,
+    /// `<img>`: its alt text.
+    Image,
+    /// `<a>` or `<area>`: a link.
+    Hyperlink,
+    /// `<link>`: loads its href only for some `rel`s.
+    LinkElement,
 }
 
 impl ElementRole {
@@ -299,9 +322,14 @@ impl ElementRole {
             ..ElementRole::default()
         };
         match name {
+            "a" | "area" => ElementRole {
+                kind: ElementKind::Hyperlink,
+                ..ElementRole::default()
+            },
             "script" => ElementRole {
                 non_text: true,
                 resource_attributes: &["src"],
+                kind: ElementKind::Script,
                 ..ElementRole::default()
             },
             "iframe" => ElementRole {
@@ -314,9 +342,11 @@ impl ElementRole {
                 resource_attributes: &["data"],
                 ..ElementRole::default()
             },
-            "style" | "template" | "noscript" | "head" | "svg" | "math" | "select" | "datalist" => {
-                non_text
-            }
+            "style" => ElementRole {
+                kind: ElementKind::Style,
+                ..non_text
+            },
+            "template" | "noscript" | "head" | "svg" | "math" | "select" | "datalist" => non_text,
             "address" | "article" | "aside" | "blockquote" | "body" | "caption" | "dd"
             | "details" | "dialog" | "div" | "dl" | "dt" | "fieldset" | "figcaption" | "figure"
             | "footer" | "form" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "header" | "hgroup"
@@ -325,6 +355,11 @@ impl ElementRole {
             "img" => ElementRole {
                 word_break: true,
                 resource_attributes: &["src", "srcset", "data-src"],
+                kind: ElementKind::Image,
+                ..ElementRole::default()
+            },
+            "meta" => ElementRole {
+                kind: ElementKind::Meta,
                 ..ElementRole::default()
             },
             "br" => ElementRole {
@@ -332,7 +367,10 @@ impl ElementRole {
                 ..ElementRole::default()
             },
             "frame" => loads(&["src"]),
-            "link" => loads(&["href"]),
+            "link" => ElementRole {
+                kind: ElementKind::LinkElement,
+                ..loads(&["href"])
+            },
             "embed" => loads(&["src"]),
             "source" => loads(&["src", "srcset"]),
             "video" => loads(&["src", "poster"]),
@@ -505,13 +543,13 @@ impl Page {
         element_texts: &mut ElementTextCollector,
     ) {
         let node = document.node(id);
-        self.record_code(document, id, node, name);
-        if name == "img"
+        self.record_code(document, id, node, name, role.kind);
+        if role.kind == ElementKind::Image
             && let Some(alt) = node.attr("alt")
         {
             blocks.add_run(TextScope::Alt, id, alt, node.line);
         }
-        if (name == "a" || name == "area")
+        if role.kind == ElementKind::Hyperlink
             && let Some(href) = node.attr("href")
         {
             let href = href.trim();
@@ -536,7 +574,7 @@ impl Page {
             let Some(value) = node.attr(attribute) else {
                 continue;
             };
-            if name == "link" && !link_loads_resource(node) {
+            if role.kind == ElementKind::LinkElement && !link_loads_resource(node) {
                 continue;
             }
             if attribute.ends_with("srcset") {
@@ -576,8 +614,20 @@ impl Page {
 }
 
 impl Page {
-    fn record_code(&mut self, document: &Document, id: NodeId, node: &Node, name: &str) {
-        if name == "script" && node.attr("src").is_none() && is_javascript_type(node.attr("type")) {
+    /// Records the scripts, styles and meta refresh of element `id` (named `name`, of
+    /// kind `kind`).
+    fn record_code(
+        &mut self,
+        document: &Document,
+        id: NodeId,
+        node: &Node,
+        name: &str,
+        kind: ElementKind,
+    ) {
+        if kind == ElementKind::Script
+            && node.attr("src").is_none()
+            && is_javascript_type(node.attr("type"))
+        {
             let code = document.text_content(id);
             let first_text_line = node
                 .children
@@ -593,7 +643,7 @@ impl Page {
                 });
             }
         }
-        if name == "style" {
+        if kind == ElementKind::Style {
             self.styles.push(Style {
                 node: id,
                 inline: false,
@@ -601,7 +651,7 @@ impl Page {
                 line: node.line,
             });
         }
-        if name == "meta"
+        if kind == ElementKind::Meta
             && node
                 .attr("http-equiv")
                 .is_some_and(|value| value.trim().eq_ignore_ascii_case("refresh"))
@@ -675,6 +725,13 @@ fn is_javascript_type(script_type: Option<&str>) -> bool {
 /// are ignored as URL parsing ignores them.
 fn javascript_url_code(value: &str) -> Option<String> {
     const SCHEME: &[u8] = b"javascript";
+    // Most values (class names, sizes, addresses) are rejected on their first byte that
+    // is not a space or control character: it must be the scheme's `j`. (The bytes the
+    // trim below removes are exactly those up to b' '; other characters start with a
+    // byte above it.)
+    if !matches!(value.bytes().find(|&byte| byte > b' '), Some(b'j' | b'J')) {
+        return None;
+    }
     let trimmed = value.trim_start_matches(|c: char| c <= ' ');
     // How much of the scheme the value has spelt so far; any other character before the
     // colon means it is not a `javascript:` URL (no allocation for ordinary values).
@@ -995,6 +1052,16 @@ case</a> on Amazon.</p>
             assert_eq!(role.non_text, is_non_text_element(name), "{name:?}");
             assert_eq!(role.block, is_block_element(name), "{name:?}");
             assert_eq!(role.word_break, name == "br" || name == "img", "{name:?}");
+            let kind = match name.as_str() {
+                "script" => ElementKind::Script,
+                "style" => ElementKind::Style,
+                "meta" => ElementKind::Meta,
+                "img" => ElementKind::Image,
+                "a" | "area" => ElementKind::Hyperlink,
+                "link" => ElementKind::LinkElement,
+                _ => ElementKind::Other,
+            };
+            assert_eq!(role.kind, kind, "{name:?}");
             assert_eq!(
                 role.resource_attributes,
                 resource_attributes(name),
@@ -1025,6 +1092,93 @@ case</a> on Amazon.</p>
             "\u{212a}avascript:x",
         ] {
             assert_eq!(code(value), None, "{value:?}");
+        }
+    }
+
+    /// `javascript_url_code` without its first-byte rejection.
+    fn javascript_url_code_by_characters(value: &str) -> Option<String> {
+        const SCHEME: &[u8] = b"javascript";
+        let trimmed = value.trim_start_matches(|c: char| c <= ' ');
+        let mut matched = 0;
+        let mut rest = "";
+        for (offset, character) in trimmed.char_indices() {
+            if matches!(character, '\t' | '\n' | '\r') {
+                continue;
+            }
+            if character == ':' {
+                rest = &trimmed[offset + 1..];
+                break;
+            }
+            if SCHEME.get(matched).map(|&byte| char::from(byte))
+                != Some(character.to_ascii_lowercase())
+            {
+                return None;
+            }
+            matched += 1;
+        }
+        if matched != SCHEME.len() {
+            return None;
+        }
+        Some(
+            percent_encoding::percent_decode_str(rest)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
+    }
+
+    #[test]
+    fn the_first_byte_rejection_agrees_with_the_character_walk() {
+        let alphabet = [
+            "j",
+            "J",
+            "a",
+            "v",
+            "s",
+            "c",
+            "r",
+            "i",
+            "p",
+            "t",
+            "T",
+            ":",
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\u{0}",
+            "\u{1}",
+            "\u{1f}",
+            "\u{7f}",
+            "%61",
+            "%",
+            "\u{e9}",
+            "\u{212a}",
+            "\u{a0}",
+            "javascript",
+            "JavaScript",
+            "java\tscript",
+            "x",
+        ];
+        let mut values: Vec<String> = vec![String::new(), "j".repeat(1 << 16)];
+        values.push(format!(
+            "{}javascript:{}",
+            " ".repeat(1 << 12),
+            "%41".repeat(1 << 12)
+        ));
+        let mut next = crate::test_support::numbers_below(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..20_000 {
+            let mut value = String::new();
+            for _ in 0..next(8) {
+                value.push_str(alphabet[next(alphabet.len())]);
+            }
+            values.push(value);
+        }
+        for value in &values {
+            assert_eq!(
+                javascript_url_code(value),
+                javascript_url_code_by_characters(value),
+                "{value:?}"
+            );
         }
     }
 
