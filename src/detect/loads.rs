@@ -192,13 +192,9 @@ pub fn collect_loads(
         }
     }
 
-    let blank_frames = page.document.nodes().iter().any(|node| {
-        matches!(node.element_name(), Some("iframe") | Some("frame"))
-            && node.attr("src").is_none_or(|src| {
-                let src = src.trim().to_ascii_lowercase();
-                src.is_empty() || src.starts_with("about:") || src.starts_with("data:")
-            })
-    });
+    // Looked up at the first script load that writes into a frame: a walk over every
+    // node, which most pages never need.
+    let mut blank_frames: Option<bool> = None;
     for found in script_matches {
         if !matches!(
             found.action,
@@ -222,11 +218,23 @@ pub fn collect_loads(
                 signature: library.signatures.all()[found.signature].id.clone(),
             },
             address,
-            blank_frames && found.writes_into_frame,
+            found.writes_into_frame && *blank_frames.get_or_insert_with(|| has_blank_frame(page)),
             found.line,
         );
     }
     loads
+}
+
+/// True when the page has a frame (`iframe`, `frame`) with no address of its own: no
+/// `src`, an empty one, or an `about:` or `data:` one.
+fn has_blank_frame(page: &Page) -> bool {
+    page.document.nodes().iter().any(|node| {
+        matches!(node.element_name(), Some("iframe") | Some("frame"))
+            && node.attr("src").is_none_or(|src| {
+                let src = src.trim().to_ascii_lowercase();
+                src.is_empty() || src.starts_with("about:") || src.starts_with("data:")
+            })
+    })
 }
 
 /// A signature match in a script that runs without a click, outside click handlers:
@@ -485,6 +493,55 @@ mod tests {
         let css = ".a{background:URL( 'https://x.example/a' )} /* url(https://no.example/) */ .b{background:url(/*c*/\"https://x.example/b\")}";
         let urls: Vec<String> = css_urls(css).into_iter().map(|(u, _)| u).collect();
         assert_eq!(urls, vec!["https://x.example/a", "https://x.example/b"]);
+    }
+
+    /// The frames are looked up only for a script load that writes into a frame; the
+    /// loads are what looking them up first gave, on generated pages (blank, `about:`,
+    /// `data:` and real frames, scripts that write into frames or not, non-ASCII text).
+    #[test]
+    fn frames_looked_up_late_give_the_same_loads() {
+        let library = Library::load(&[]).expect("built-in library");
+        let pieces = [
+            "<iframe></iframe>",
+            "<iframe src=\"\"></iframe>",
+            "<iframe src=\" About:blank \"></iframe>",
+            "<frame src=\"DATA:text/html,x\">",
+            "<iframe src=\"https://frame.example/\"></iframe>",
+            "<script>f.contentWindow.document.write('<img src=\"https://a.example/p\">');</script>",
+            "<script>new Image().src = 'https://b.example/x';</script>",
+            "<script>var d = f.contentDocument; new Image().src = 'https://s.click.aliexpress.com/e/_D';</script>",
+            "<p>caf\u{e9} \u{1F642}</p>",
+            "",
+        ];
+        let mut next_below = crate::test_support::numbers_below(0xf4a3);
+        for _ in 0..200 {
+            let count = next_below(6);
+            let html: String = (0..count)
+                .map(|_| pieces[next_below(pieces.len())])
+                .collect();
+            let page = Page::from_html(&html, None);
+            let visibility = Visibility::compute(&page.document);
+            let matches = collect_script_matches(&page, &library);
+            let loads = collect_loads(&page, &library, &visibility, &matches);
+            let blank_frames = has_blank_frame(&page);
+            let mut script_loads = matches.iter().filter(|found| {
+                matches!(
+                    found.action,
+                    ScriptAction::Request | ScriptAction::InjectFrame
+                ) && found.url.is_some()
+            });
+            for load in loads
+                .iter()
+                .filter(|load| matches!(load.via, LoadVia::Script { .. }))
+            {
+                let found = script_loads.next().expect("a match per script load");
+                assert_eq!(
+                    load.referrer_stripped,
+                    blank_frames && found.writes_into_frame,
+                    "{html}"
+                );
+            }
+        }
     }
 
     #[test]
