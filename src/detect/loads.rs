@@ -125,30 +125,33 @@ pub fn collect_loads(
     script_matches: &[ScriptMatch],
 ) -> Vec<Load> {
     let mut loads = Vec::new();
-    let mut push =
-        |node: NodeId, element: &str, via: LoadVia, address: &str, stripped: bool, line: u32| {
-            let Some(url) =
-                resolve_address(page.base_url.as_ref(), address).or_else(|| absolute_url(address))
-            else {
-                return;
-            };
-            if !matches!(url.scheme(), "http" | "https") {
-                return;
-            }
-            loads.push(Load {
-                node,
-                element: element.to_string(),
-                via,
-                address: address.to_string(),
-                classification: library.networks.classify(&url),
-                hidden: visibility.hidden_reason(node),
-                referrer_stripped: stripped,
-                line,
-                url,
-            });
-        };
+    // Each address is resolved before anything else is done for it: most resources are
+    // relative addresses of a page with no base, which load nothing to report.
+    let base = page.base_url.as_ref();
+    let mut push = |url: Url,
+                    node: NodeId,
+                    element: &str,
+                    via: LoadVia,
+                    address: &str,
+                    stripped: bool,
+                    line: u32| {
+        loads.push(Load {
+            node,
+            element: element.to_string(),
+            via,
+            address: address.to_string(),
+            classification: library.networks.classify(&url),
+            hidden: visibility.hidden_reason(node),
+            referrer_stripped: stripped,
+            line,
+            url,
+        });
+    };
 
     for resource in &page.resources {
+        let Some(url) = http_load_url(base, &resource.address) else {
+            continue;
+        };
         let element = page.document.node(resource.node);
         let policy = element
             .attr("referrerpolicy")
@@ -162,6 +165,7 @@ pub fn collect_loads(
         });
         let stripped = policy == "no-referrer" || rel_noreferrer;
         push(
+            url,
             resource.node,
             &resource.element,
             LoadVia::Element {
@@ -177,7 +181,11 @@ pub fn collect_loads(
         let mut lines = LineCounter::new(&style.css, style.line);
         for (address, offset) in css_urls(&style.css) {
             let line = lines.line_at(offset);
+            let Some(url) = http_load_url(base, &address) else {
+                continue;
+            };
             push(
+                url,
                 style.node,
                 if style.inline {
                     element_name(page, style.node)
@@ -192,13 +200,9 @@ pub fn collect_loads(
         }
     }
 
-    let blank_frames = page.document.nodes().iter().any(|node| {
-        matches!(node.element_name(), Some("iframe") | Some("frame"))
-            && node.attr("src").is_none_or(|src| {
-                let src = src.trim().to_ascii_lowercase();
-                src.is_empty() || src.starts_with("about:") || src.starts_with("data:")
-            })
-    });
+    // Looked up at the first script load that writes into a frame: a walk over every
+    // node, which most pages never need.
+    let mut blank_frames: Option<bool> = None;
     for found in script_matches {
         if !matches!(
             found.action,
@@ -209,6 +213,9 @@ pub fn collect_loads(
         let Some(address) = &found.url else {
             continue;
         };
+        let Some(url) = http_load_url(base, address) else {
+            continue;
+        };
         let script = &page.scripts[found.script];
         let element = if found.action == ScriptAction::InjectFrame || found.creates_frame {
             "iframe"
@@ -216,17 +223,41 @@ pub fn collect_loads(
             "script"
         };
         push(
+            url,
             script.node,
             element,
             LoadVia::Script {
                 signature: library.signatures.all()[found.signature].id.clone(),
             },
             address,
-            blank_frames && found.writes_into_frame,
+            found.writes_into_frame && *blank_frames.get_or_insert_with(|| has_blank_frame(page)),
             found.line,
         );
     }
     loads
+}
+
+/// The http(s) URL an address loads: resolved against the page's base, else read as an
+/// absolute address (with no base, both are the same lookup, made once); `None` for
+/// other schemes and for addresses that do not resolve.
+fn http_load_url(base: Option<&Url>, address: &str) -> Option<Url> {
+    let url = match base {
+        Some(_) => resolve_address(base, address).or_else(|| absolute_url(address)),
+        None => absolute_url(address),
+    }?;
+    matches!(url.scheme(), "http" | "https").then_some(url)
+}
+
+/// True when the page has a frame (`iframe`, `frame`) with no address of its own: no
+/// `src`, an empty one, or an `about:` or `data:` one.
+fn has_blank_frame(page: &Page) -> bool {
+    page.document.nodes().iter().any(|node| {
+        matches!(node.element_name(), Some("iframe") | Some("frame"))
+            && node.attr("src").is_none_or(|src| {
+                let src = src.trim().to_ascii_lowercase();
+                src.is_empty() || src.starts_with("about:") || src.starts_with("data:")
+            })
+    })
 }
 
 /// A signature match in a script that runs without a click, outside click handlers:
@@ -485,6 +516,101 @@ mod tests {
         let css = ".a{background:URL( 'https://x.example/a' )} /* url(https://no.example/) */ .b{background:url(/*c*/\"https://x.example/b\")}";
         let urls: Vec<String> = css_urls(css).into_iter().map(|(u, _)| u).collect();
         assert_eq!(urls, vec!["https://x.example/a", "https://x.example/b"]);
+    }
+
+    /// The frames are looked up only for a script load that writes into a frame; the
+    /// loads are what looking them up first gave, on generated pages (blank, `about:`,
+    /// `data:` and real frames, scripts that write into frames or not, non-ASCII text).
+    #[test]
+    fn frames_looked_up_late_give_the_same_loads() {
+        let library = Library::load(&[]).expect("built-in library");
+        let pieces = [
+            "<iframe></iframe>",
+            "<iframe src=\"\"></iframe>",
+            "<iframe src=\" About:blank \"></iframe>",
+            "<frame src=\"DATA:text/html,x\">",
+            "<iframe src=\"https://frame.example/\"></iframe>",
+            "<script>f.contentWindow.document.write('<img src=\"https://a.example/p\">');</script>",
+            "<script>new Image().src = 'https://b.example/x';</script>",
+            "<script>var d = f.contentDocument; new Image().src = 'https://s.click.aliexpress.com/e/_D';</script>",
+            "<p>caf\u{e9} \u{1F642}</p>",
+            "",
+        ];
+        let mut next_below = crate::test_support::numbers_below(0xf4a3);
+        for _ in 0..200 {
+            let count = next_below(6);
+            let html: String = (0..count)
+                .map(|_| pieces[next_below(pieces.len())])
+                .collect();
+            let page = Page::from_html(&html, None);
+            let visibility = Visibility::compute(&page.document);
+            let matches = collect_script_matches(&page, &library);
+            let loads = collect_loads(&page, &library, &visibility, &matches);
+            let blank_frames = has_blank_frame(&page);
+            let mut script_loads = matches.iter().filter(|found| {
+                matches!(
+                    found.action,
+                    ScriptAction::Request | ScriptAction::InjectFrame
+                ) && found.url.is_some()
+            });
+            for load in loads
+                .iter()
+                .filter(|load| matches!(load.via, LoadVia::Script { .. }))
+            {
+                let found = script_loads.next().expect("a match per script load");
+                assert_eq!(
+                    load.referrer_stripped,
+                    blank_frames && found.writes_into_frame,
+                    "{html}"
+                );
+            }
+        }
+    }
+
+    /// Resolving once gives the URL the former two lookups gave, then the scheme check,
+    /// on generated addresses (relative, protocol-relative, other schemes, spaces,
+    /// non-ASCII, empty, long), with and without a base.
+    #[test]
+    fn load_urls_agree_with_resolving_twice() {
+        let pieces = [
+            "https://a.example/x",
+            "http://b.example",
+            "//c.example/p?q=1",
+            "/img/p1.jpg",
+            "img.png",
+            "data:image/gif;base64,R0lG",
+            "javascript:void(0)",
+            "mailto:x@y",
+            " ",
+            "é",
+            "日本",
+            "?",
+            "#f",
+            ":",
+            "",
+        ];
+        let base = Url::parse("https://base.example/dir/page.html").expect("valid");
+        let mut next_below = crate::test_support::numbers_below(0x10ad);
+        let mut addresses = vec![
+            String::new(),
+            format!("https://x.example/{}", "é".repeat(5_000)),
+        ];
+        for _ in 0..1_000 {
+            let count = next_below(4);
+            addresses.push(
+                (0..count)
+                    .map(|_| pieces[next_below(pieces.len())])
+                    .collect(),
+            );
+        }
+        for address in &addresses {
+            for base in [None, Some(&base)] {
+                let former = resolve_address(base, address)
+                    .or_else(|| absolute_url(address))
+                    .filter(|url| matches!(url.scheme(), "http" | "https"));
+                assert_eq!(http_load_url(base, address), former, "{address:?}");
+            }
+        }
     }
 
     #[test]

@@ -141,7 +141,11 @@ impl<'a> Context<'a> {
         let element = self.page.document.node(node);
         let mut text = format!("<{}", element.element_name().unwrap_or(""));
         for (name, value) in element.attrs() {
-            text.push_str(&format!(" {name}=\"{value}\""));
+            text.push(' ');
+            text.push_str(name);
+            text.push_str("=\"");
+            text.push_str(value);
+            text.push('"');
         }
         text.push('>');
         text
@@ -247,15 +251,42 @@ pub struct FindingSpec<'a> {
 /// The 1-based column where `hint` (or its first 40 characters) appears on the line
 /// `text`, else the column of its first non-blank character.
 fn column_of(text: &str, hint: &str) -> u32 {
-    let hint: String = hint.chars().take(40).collect();
-    crate::position::column_of(text, &hint, false)
+    crate::position::column_of(text, first_chars(hint, 40), false)
         .unwrap_or_else(|| crate::position::first_non_blank_column(text))
+}
+
+/// The first `count` characters of `text` (all of it when shorter), as a slice.
+fn first_chars(text: &str, count: usize) -> &str {
+    match text.char_indices().nth(count) {
+        // A `char_indices` offset is a character boundary.
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_support::numbers_below;
+
+    /// The slice is what collecting the first characters gave, on generated text
+    /// (ASCII, accents, CJK, emoji, empty, long).
+    #[test]
+    fn first_chars_agree_with_collecting_the_characters() {
+        let pieces = ["a", "é", "日本", "🙂", " ", "https://x.example/?q=1", ""];
+        let mut next = numbers_below(0x40);
+        let mut texts = vec![String::new(), "é".repeat(10_000)];
+        for _ in 0..500 {
+            let count = next(60);
+            texts.push((0..count).map(|_| pieces[next(pieces.len())]).collect());
+        }
+        for text in &texts {
+            for count in [0, 1, 39, 40, 41, 1_000] {
+                let collected: String = text.chars().take(count).collect();
+                assert_eq!(first_chars(text, count), collected, "{text:?} {count}");
+            }
+        }
+    }
 
     /// The plain line table this replaces: every line start, then slicing.
     fn plain_line(source: &str, line: u32) -> &str {
