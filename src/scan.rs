@@ -397,7 +397,7 @@ fn links_to_follow(context: &Context<'_>) -> Vec<LinkToFollow> {
         .map(|link| {
             let page_link = &context.page.links[link.index];
             LinkToFollow {
-                url: link.url.clone(),
+                url: link.url.clone().into_owned(),
                 location: context.location(page_link.line, &page_link.href),
                 text: page_link.text.clone(),
                 evidence: context.tag_evidence(page_link.node),

@@ -8,6 +8,7 @@
 //! that request addresses (`new Image().src`, `fetch`, `sendBeacon`, XHR, injected
 //! frames, `document.write`) outside click handlers.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -21,18 +22,18 @@ use crate::signatures::{ScriptAction, gesture_handler_ranges};
 
 /// A link a reader can click, with its classification.
 #[derive(Debug, Clone)]
-pub struct ClassifiedLink {
+pub struct ClassifiedLink<'p> {
     /// Index in `page.links`.
     pub index: usize,
-    /// The resolved URL (http/https only).
-    pub url: Url,
+    /// The resolved URL (http/https only): the page's own when it resolved the link.
+    pub url: Cow<'p, Url>,
     /// What it is.
     pub classification: Classification,
     /// Why the link is hidden, if it is.
     pub hidden: Option<HiddenReason>,
 }
 
-impl ClassifiedLink {
+impl ClassifiedLink<'_> {
     /// True for affiliate links and shorteners of a known network (they redirect to one).
     pub fn is_affiliate_like(&self) -> bool {
         self.classification.is_affiliate_like()
@@ -93,16 +94,19 @@ impl Load {
 }
 
 /// Classifies every http(s) link of the page.
-pub fn classify_links(
-    page: &Page,
+pub fn classify_links<'p>(
+    page: &'p Page,
     library: &Library,
     visibility: &Visibility,
-) -> Vec<ClassifiedLink> {
+) -> Vec<ClassifiedLink<'p>> {
     page.links
         .iter()
         .enumerate()
         .filter_map(|(index, link)| {
-            let url = link.url.clone().or_else(|| absolute_url(&link.href))?;
+            let url = match &link.url {
+                Some(url) => Cow::Borrowed(url),
+                None => Cow::Owned(absolute_url(&link.href)?),
+            };
             if !matches!(url.scheme(), "http" | "https") {
                 return None;
             }

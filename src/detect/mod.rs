@@ -30,7 +30,7 @@ pub struct Context<'a> {
     /// Which elements a reader cannot see.
     pub visibility: Visibility,
     /// Links a reader can click, classified.
-    pub links: Vec<ClassifiedLink>,
+    pub links: Vec<ClassifiedLink<'a>>,
     /// Addresses the page loads without a click, classified.
     pub loads: Vec<Load>,
     /// What the page's scripts do without a click (signature matches).
