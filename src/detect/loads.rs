@@ -46,7 +46,7 @@ pub enum LoadVia {
     /// An element attribute (`src`, `srcset`, `href` of `<link>`, `data`...).
     Element {
         /// The attribute.
-        attribute: String,
+        attribute: &'static str,
     },
     /// A CSS `url()`.
     CssUrl,
@@ -173,7 +173,7 @@ pub fn collect_loads(
             resource.node,
             &resource.element,
             LoadVia::Element {
-                attribute: resource.attribute.clone(),
+                attribute: resource.attribute,
             },
             &resource.address,
             stripped,

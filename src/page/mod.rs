@@ -47,7 +47,7 @@ pub struct Resource {
     /// Tag name of the element, e.g. `iframe`.
     pub element: ElementText,
     /// Attribute that holds the address, e.g. `src`, `srcset`, `data`.
-    pub attribute: String,
+    pub attribute: &'static str,
     /// The address as written.
     pub address: ElementText,
     /// The address resolved against `<base href>` and the page URL, when valid.
@@ -594,7 +594,7 @@ impl Page {
         id: NodeId,
         node: &Node,
         name: &str,
-        attribute: &str,
+        attribute: &'static str,
         address: &str,
         element_texts: &mut ElementTextCollector,
     ) {
@@ -605,7 +605,7 @@ impl Page {
         self.resources.push(Resource {
             node: id,
             element: element_texts.add(name),
-            attribute: attribute.to_string(),
+            attribute,
             address: element_texts.add(address),
             url,
             line: node.line,
@@ -1592,7 +1592,7 @@ case</a> on Amazon.</p>
             for resource in &page.resources {
                 let element = page.document.node(resource.node);
                 assert_eq!(resource.element, element.element_name().unwrap_or("?"));
-                let value = element.attr(&resource.attribute).unwrap_or("");
+                let value = element.attr(resource.attribute).unwrap_or("");
                 assert!(!resource.address.is_empty());
                 assert!(value.contains(resource.address.as_str()), "{html:?}");
             }
