@@ -97,7 +97,6 @@ use std::fmt::{self, Write as _};
 use std::ops::Range;
 
 use simplecss::{AttributeOperator, DeclarationTokenizer, SelectorToken, SelectorTokenizer};
-use smallvec::SmallVec;
 
 use super::dom::{Document, Node, NodeId, NodeKind};
 
@@ -176,12 +175,27 @@ impl fmt::Display for HiddenReason {
 /// Which nodes of one [`Document`] a reader cannot see, and why; computed once per page.
 #[derive(Debug, Clone, Default)]
 pub struct Visibility {
-    /// Per node: why the node itself is hidden.
-    own: Vec<Option<HiddenReason>>,
-    /// Per node: the nearest reason, the node's own or an ancestor's.
-    hidden: Vec<Option<HiddenReason>>,
+    /// Per node: why it is hidden.
+    reasons: Vec<NodeReasons>,
     /// True when a cap on rules or matching work was hit.
     incomplete: bool,
+}
+
+/// Why one node is hidden.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct NodeReasons {
+    /// Why the node itself is hidden.
+    own: Option<HiddenReason>,
+    /// The nearest reason, the node's own or an ancestor's.
+    hidden: Option<HiddenReason>,
+}
+
+/// A node of the walk's chain of ancestors.
+struct Ancestor {
+    id: NodeId,
+    /// Where its symbols start in the walk's stack of symbols.
+    symbols: usize,
+    state: NodeState,
 }
 
 impl Visibility {
@@ -195,12 +209,12 @@ impl Visibility {
     fn compute_within(document: &Document, budget: u64) -> Visibility {
         let nodes = document.nodes();
         let sheet = Sheet::collect(document);
-        let index = RuleIndex::new(&sheet.rules);
+        let index = RuleIndex::new(&sheet.rules, &sheet.selectors);
         // Sibling tables cost a pass over the document: made only when a rule reads them.
         let siblings = if sheet
             .rules
             .iter()
-            .any(|rule| rule.selector.reads_siblings())
+            .any(|rule| sheet.selectors.reads_siblings(&rule.selector))
         {
             Siblings::new(document)
         } else {
@@ -209,40 +223,37 @@ impl Visibility {
         let mut matcher = Matcher {
             nodes,
             siblings: &siblings,
+            selectors: &sheet.selectors,
             budget,
         };
-        let mut states: Vec<NodeState> = Vec::with_capacity(nodes.len());
-        // The chain of ancestors, each with where its symbols start in `symbol_stack`
-        // (one flat vector for every ancestor's symbols, not a vector each).
-        let mut ancestors: Vec<(NodeId, usize)> = Vec::new();
+        let mut reasons: Vec<NodeReasons> = Vec::with_capacity(nodes.len());
+        // The chain of ancestors, each with its state and where its symbols start in
+        // `symbol_stack` (one flat vector for every ancestor's symbols, not a vector each).
+        let mut ancestors: Vec<Ancestor> = Vec::new();
         let mut symbol_stack: Vec<u32> = Vec::new();
         let mut counts = vec![0u32; index.symbol_count()];
-        let mut candidates: Vec<usize> = Vec::new();
         // The hints and inline declarations of the current element (memory reused).
         let mut own_declarations = Declarations::default();
         let mut tags = TagCache::default();
         for (id, node) in nodes.iter().enumerate() {
             // Keep `ancestors` the chain from the root to this node's parent (nodes come
-            // in document order, so the parent is always on the stack).
+            // in document order, so the parent is always on the stack, and on top once
+            // the nodes that are not its ancestors are gone).
             while ancestors
                 .last()
-                .is_some_and(|(top, _)| Some(*top) != node.parent)
+                .is_some_and(|top| Some(top.id) != node.parent)
             {
-                if let Some((_, from)) = ancestors.pop() {
-                    for symbol in symbol_stack.drain(from.min(symbol_stack.len())..) {
+                if let Some(top) = ancestors.pop() {
+                    for symbol in symbol_stack.drain(top.symbols.min(symbol_stack.len())..) {
                         if let Some(count) = counts.get_mut(symbol as usize) {
                             *count = count.saturating_sub(1);
                         }
                     }
                 }
             }
-            let parent = node
-                .parent
-                .and_then(|parent| states.get(parent))
-                .copied()
-                .unwrap_or(NodeState::ROOT);
+            let parent = ancestors.last().map_or(&NodeState::ROOT, |top| &top.state);
             let from = symbol_stack.len();
-            let own = match &node.kind {
+            let state = match &node.kind {
                 NodeKind::Element { name, .. } => {
                     let attributes = WalkAttributes::of(node);
                     index.node_symbols(node, &attributes, &mut tags, &mut symbol_stack);
@@ -255,63 +266,81 @@ impl Visibility {
                         .unwrap_or_default();
                     // Made on the first declaration that applies: most elements have none.
                     let mut style: Option<Style> = None;
-                    for (position, (declaration, value)) in own_declarations.iter(hints).enumerate()
-                    {
-                        style.get_or_insert_default().apply(
-                            declaration,
-                            value,
-                            Priority::hint(position),
-                        );
-                    }
-                    if matcher.budget > 0 {
-                        index.candidates(symbols, &mut candidates);
-                    } else {
-                        candidates.clear();
-                    }
-                    for &rule_index in &candidates {
-                        let Some(rule) = sheet.rules.get(rule_index) else {
-                            continue;
-                        };
-                        let required = index
-                            .required
-                            .get(rule_index)
-                            .map_or(&[][..], Vec::as_slice);
-                        if !matcher.ancestors_may_match(required, &counts)
-                            || !matcher.matches(&rule.selector, id)
-                        {
-                            continue;
+                    if !hints.is_empty() {
+                        let hints = own_declarations.iter(hints);
+                        for (position, (declaration, value)) in hints.enumerate() {
+                            style.get_or_insert_default().apply(
+                                declaration,
+                                value,
+                                Priority::hint(position),
+                            );
                         }
-                        let block = sheet.declarations.iter(rule.block.clone());
-                        for (position, (declaration, value)) in block.enumerate() {
-                            let priority = Priority::rule(declaration.important, rule, position);
+                    }
+                    // The rules that could match: those keyed by one of the element's
+                    // symbols, then those with no key.
+                    let (keys, universal) = if matcher.budget > 0 {
+                        (symbols, index.universal.as_slice())
+                    } else {
+                        (&[][..], &[][..])
+                    };
+                    let runs = keys
+                        .iter()
+                        .map(|&symbol| index.keyed_by(symbol))
+                        .chain([universal]);
+                    for run in runs {
+                        for candidate in run {
+                            if !matcher.ancestors_may_match(index.required(candidate), &counts) {
+                                continue;
+                            }
+                            let Some(rule) = sheet.rules.get(candidate.rule as usize) else {
+                                continue;
+                            };
+                            if !matcher.matches(&rule.selector, id) {
+                                continue;
+                            }
+                            let block = sheet.declarations.iter(rule.block.clone());
+                            for (position, (declaration, value)) in block.enumerate() {
+                                let priority =
+                                    Priority::rule(declaration.important, rule, position);
+                                style
+                                    .get_or_insert_default()
+                                    .apply(declaration, value, priority);
+                            }
+                        }
+                    }
+                    if !inline.is_empty() {
+                        let inline = own_declarations.iter(inline);
+                        for (position, (declaration, value)) in inline.enumerate() {
+                            let priority = Priority::inline(declaration, position);
                             style
                                 .get_or_insert_default()
                                 .apply(declaration, value, priority);
                         }
                     }
-                    for (position, (declaration, value)) in
-                        own_declarations.iter(inline).enumerate()
-                    {
-                        let priority = Priority::inline(declaration, position);
-                        style
-                            .get_or_insert_default()
-                            .apply(declaration, value, priority);
-                    }
                     match style {
                         // Most elements: no CSS at all, nothing to read (a test checks
                         // that `interpret` says the same).
-                        None if !may_hide_without_css(name, attributes.hidden) => Own::NONE,
-                        style => interpret(
-                            node,
-                            name,
-                            &style.unwrap_or_default(),
-                            parent.blockifies_children,
+                        None if !may_hide_without_css(name, attributes.hidden) => {
+                            parent.inherited()
+                        }
+                        style => NodeState::combine(
+                            &interpret(
+                                node,
+                                name,
+                                &style.unwrap_or_default(),
+                                parent.blockifies_children,
+                            ),
+                            parent,
                         ),
                     }
                 }
-                _ => Own::NONE,
+                // Text, comments, the document: no styles of their own.
+                _ => parent.inherited(),
             };
-            states.push(NodeState::combine(&own, &parent));
+            reasons.push(NodeReasons {
+                own: state.own,
+                hidden: state.hidden,
+            });
             // Only a node whose next node is its child goes on `ancestors`: any other
             // (text, most leaves) would be popped again at the next node, its symbols
             // uncounted, before anything read them.
@@ -324,14 +353,17 @@ impl Visibility {
                         *count = count.saturating_add(1);
                     }
                 }
-                ancestors.push((id, from));
+                ancestors.push(Ancestor {
+                    id,
+                    symbols: from,
+                    state,
+                });
             } else {
                 symbol_stack.truncate(from);
             }
         }
         Visibility {
-            own: states.iter().map(|state| state.own).collect(),
-            hidden: states.iter().map(|state| state.hidden).collect(),
+            reasons,
             incomplete: sheet.truncated || matcher.budget == 0,
         }
     }
@@ -339,14 +371,14 @@ impl Visibility {
     /// Why this node itself is hidden (own attributes, inline style, `<style>` rules), if
     /// it is. An inherited `visibility:hidden` is not the node's own reason.
     pub fn own_reason(&self, id: NodeId) -> Option<HiddenReason> {
-        self.own.get(id).copied().flatten()
+        self.reasons.get(id).and_then(|reasons| reasons.own)
     }
 
     /// Why this node is hidden, itself or through an ancestor (the nearest reason), if it
     /// is. A node that sets `visibility:visible` escapes its ancestors'
     /// `visibility:hidden`, but no other ancestor reason.
     pub fn hidden_reason(&self, id: NodeId) -> Option<HiddenReason> {
-        self.hidden.get(id).copied().flatten()
+        self.reasons.get(id).and_then(|reasons| reasons.hidden)
     }
 
     /// True when the node, or an ancestor, is hidden from a reader.
@@ -380,7 +412,9 @@ struct Own {
 }
 
 impl Own {
-    /// A node without styles (text, comments, the document).
+    /// A node without styles (text, comments, the document); the walk gives such nodes
+    /// [`NodeState::inherited`] instead, which a test checks is the same.
+    #[cfg(test)]
     const NONE: Own = Own {
         reason: None,
         structural: None,
@@ -428,6 +462,16 @@ impl NodeState {
         opacity: 1.0,
         blockifies_children: false,
     };
+
+    /// The state of a node without styles (what [`NodeState::combine`] gives a node whose
+    /// own attributes and styles say nothing).
+    fn inherited(&self) -> NodeState {
+        NodeState {
+            own: None,
+            blockifies_children: false,
+            ..*self
+        }
+    }
 
     /// The state of a node from its own styles and its parent's state.
     fn combine(own: &Own, parent: &NodeState) -> NodeState {
@@ -1335,8 +1379,8 @@ fn is_default_inline(name: &str) -> bool {
 }
 
 /// True when the element can be hidden without any CSS: the `hidden` attribute, or an
-/// `<input>` (`type="hidden"`). Without either and without CSS, [`interpret`] gives
-/// [`Own::NONE`].
+/// `<input>` (`type="hidden"`). Without either and without CSS, [`interpret`] finds
+/// nothing: the element's state is [`NodeState::inherited`].
 /// `hidden` says whether the element has the `hidden` attribute.
 fn may_hide_without_css(name: &str, hidden: bool) -> bool {
     name == "input" || hidden
@@ -1770,6 +1814,8 @@ struct StyleRule {
 #[derive(Debug, Default)]
 struct Sheet {
     rules: Vec<StyleRule>,
+    /// The rules' selectors.
+    selectors: Selectors,
     /// The declarations of every rule, block after block.
     declarations: Declarations,
     order: u32,
@@ -1865,7 +1911,7 @@ impl Sheet {
             }
             // Each selector stands alone: one we cannot parse (`:not(...)`) does not take
             // the others of its list down with it.
-            if let Some(selector) = Selector::parse(text) {
+            if let Some(selector) = self.selectors.parse(text) {
                 self.rules.push(StyleRule {
                     selector,
                     block: declarations.clone(),
@@ -2159,53 +2205,99 @@ fn unprotect(text: &str) -> String {
     if text.is_ascii() {
         return text.to_string();
     }
-    text.chars()
-        .map(|c| match (c as u32).checked_sub(PROTECTED_BASE) {
-            Some(ascii) if ascii < 0x80 => char::from_u32(ascii).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
+    text.chars().map(unprotect_char).collect()
+}
+
+/// The character a stand-in of [`decode_escapes`] stands for; any other character itself.
+fn unprotect_char(c: char) -> char {
+    match (c as u32).checked_sub(PROTECTED_BASE) {
+        Some(ascii) if ascii < 0x80 => char::from_u32(ascii).unwrap_or(c),
+        _ => c,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // Selectors
 // ---------------------------------------------------------------------------------------
 
-/// A selector: compounds left to right, joined by combinators.
-#[derive(Debug)]
-struct Selector {
+/// A run of one of the arrays of [`Selectors`], or of its `names`: `start..end`. A sheet's
+/// selectors never hold four billion of anything (a selector that would is dropped).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    /// An empty run at `at`.
+    fn at(at: u32) -> Span {
+        Span { start: at, end: at }
+    }
+
+    fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    fn len(self) -> usize {
+        self.end.saturating_sub(self.start) as usize
+    }
+}
+
+/// The length of `items` as the start of a [`Span`], if it fits in one.
+fn span_start<T>(items: &[T]) -> Option<u32> {
+    u32::try_from(items.len())
+        .ok()
+        .filter(|len| *len < u32::MAX)
+}
+
+/// Every selector of a sheet in flat arrays: a selector is a run of `compounds`, a
+/// compound has runs of `ids`, `classes`, `attributes` and `pseudo_classes`, and each name
+/// is a run of `names`. Nothing is allocated per selector, compound or name, and nothing
+/// is freed one by one.
+#[derive(Debug, Default)]
+struct Selectors {
+    /// Every name (tags and attribute names lower-cased, escapes decoded), side by side.
+    names: String,
     compounds: Vec<Compound>,
-    /// `combinators[i]` joins `compounds[i]` and `compounds[i + 1]` (most selectors have
-    /// few: kept inline, no allocation).
-    combinators: SmallVec<[Combinator; 6]>,
+    ids: Vec<Span>,
+    classes: Vec<Span>,
+    attributes: Vec<(Span, AttributeTest)>,
+    pseudo_classes: Vec<Pseudo>,
+}
+
+/// A selector: a run of [`Selectors::compounds`], left to right.
+#[derive(Debug, Clone, Copy)]
+struct Selector {
+    compounds: Span,
     /// (ids, classes + attributes + pseudo-classes, types).
     specificity: [u32; 3],
 }
 
-/// A compound selector, `div.ad#x[hidden]:first-child`.
-#[derive(Debug, Default)]
+/// A compound selector, `div.ad#x[hidden]:first-child`: runs of the arrays of its
+/// [`Selectors`].
+#[derive(Debug, Clone, Copy, Default)]
 struct Compound {
+    /// How it relates to the compound on its left (`None` for the leftmost).
+    combinator: Option<Combinator>,
     /// Lower-case type, `None` for `*`.
-    tag: Option<String>,
-    /// Ids and classes: one each in most compounds, kept inline (no allocation).
-    ids: SmallVec<[String; 1]>,
-    classes: SmallVec<[String; 1]>,
-    attributes: Vec<(String, AttributeTest)>,
-    /// At most one in most compounds (`a:hover`): kept inline, no allocation.
-    pseudo_classes: SmallVec<[Pseudo; 1]>,
+    tag: Option<Span>,
+    ids: Span,
+    classes: Span,
+    attributes: Span,
+    pseudo_classes: Span,
 }
 
-/// An attribute selector test.
-#[derive(Debug)]
+/// An attribute selector test; the value is a name of the [`Selectors`].
+#[derive(Debug, Clone, Copy)]
 enum AttributeTest {
     Exists,
-    Equals(String),
-    Includes(String),
-    DashMatch(String),
+    Equals(Span),
+    Includes(Span),
+    DashMatch(Span),
 }
 
 /// A pseudo-class we can decide on a static page.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 enum Pseudo {
     FirstChild,
     LastChild,
@@ -2213,8 +2305,10 @@ enum Pseudo {
     Root,
     Empty,
     Link,
-    Lang(String),
-    /// A state a reader must act to reach (`:hover`, `:focus`...): never on page load.
+    /// The language, a name of the [`Selectors`].
+    Lang(Span),
+    /// A state a reader must act to reach (`:hover`, `:focus`...): never on page load, so
+    /// a selector with one is dropped when read.
     Never,
 }
 
@@ -2258,33 +2352,111 @@ impl Pseudo {
         NAMES
             .iter()
             .find(|(known, _)| known.eq_ignore_ascii_case(name))
-            .map(|(_, pseudo)| pseudo.clone())
+            .map(|(_, pseudo)| *pseudo)
     }
 }
 
-impl Selector {
+/// Where each array of a [`Selectors`] ended, to undo what a failed read added.
+struct SelectorsMark {
+    names: usize,
+    compounds: usize,
+    ids: usize,
+    classes: usize,
+    attributes: usize,
+    pseudo_classes: usize,
+}
+
+impl Selectors {
+    /// The text of a name.
+    fn name(&self, name: Span) -> &str {
+        self.names.get(name.range()).unwrap_or_default()
+    }
+
+    fn compounds(&self, selector: &Selector) -> &[Compound] {
+        self.compounds
+            .get(selector.compounds.range())
+            .unwrap_or_default()
+    }
+
+    fn ids(&self, compound: &Compound) -> &[Span] {
+        self.ids.get(compound.ids.range()).unwrap_or_default()
+    }
+
+    fn classes(&self, compound: &Compound) -> &[Span] {
+        self.classes
+            .get(compound.classes.range())
+            .unwrap_or_default()
+    }
+
+    fn attributes(&self, compound: &Compound) -> &[(Span, AttributeTest)] {
+        self.attributes
+            .get(compound.attributes.range())
+            .unwrap_or_default()
+    }
+
+    fn pseudo_classes(&self, compound: &Compound) -> &[Pseudo] {
+        self.pseudo_classes
+            .get(compound.pseudo_classes.range())
+            .unwrap_or_default()
+    }
+
     /// True when matching the selector may ask for an element's siblings (`+`,
     /// `:first-child`, `:last-child`, `:only-child`).
-    fn reads_siblings(&self) -> bool {
-        self.combinators.contains(&Combinator::NextSibling)
-            || self.compounds.iter().any(|compound| {
-                compound.pseudo_classes.iter().any(|pseudo| {
+    fn reads_siblings(&self, selector: &Selector) -> bool {
+        self.compounds(selector).iter().any(|compound| {
+            compound.combinator == Some(Combinator::NextSibling)
+                || self.pseudo_classes(compound).iter().any(|pseudo| {
                     matches!(
                         pseudo,
                         Pseudo::FirstChild | Pseudo::LastChild | Pseudo::OnlyChild
                     )
                 })
-            })
+        })
     }
 
-    /// Parses one selector (no commas) with simplecss's tokenizer. `None` when simplecss
-    /// cannot read it or it uses what we cannot match.
-    fn parse(text: &str) -> Option<Selector> {
+    /// What a compound is indexed by: its first id, else its first class, else its tag,
+    /// else its first attribute name.
+    fn key(&self, compound: &Compound) -> Option<(KeyKind, &str)> {
+        if let Some(id) = self.ids(compound).first() {
+            Some((KeyKind::Id, self.name(*id)))
+        } else if let Some(class) = self.classes(compound).first() {
+            Some((KeyKind::Class, self.name(*class)))
+        } else if let Some(tag) = compound.tag {
+            Some((KeyKind::Tag, self.name(tag)))
+        } else {
+            self.attributes(compound)
+                .first()
+                .map(|(name, _)| (KeyKind::Attribute, self.name(*name)))
+        }
+    }
+
+    /// Reads one selector (no commas) with simplecss's tokenizer and adds it. `None` (and
+    /// nothing added) when simplecss cannot read it, it uses what we cannot match, or it
+    /// can never match (`:hover`).
+    fn parse(&mut self, text: &str) -> Option<Selector> {
+        let mark = SelectorsMark {
+            names: self.names.len(),
+            compounds: self.compounds.len(),
+            ids: self.ids.len(),
+            classes: self.classes.len(),
+            attributes: self.attributes.len(),
+            pseudo_classes: self.pseudo_classes.len(),
+        };
+        let selector = self.read(text, mark.compounds);
+        if selector.is_none() {
+            self.names.truncate(mark.names);
+            self.compounds.truncate(mark.compounds);
+            self.ids.truncate(mark.ids);
+            self.classes.truncate(mark.classes);
+            self.attributes.truncate(mark.attributes);
+            self.pseudo_classes.truncate(mark.pseudo_classes);
+        }
+        selector
+    }
+
+    /// [`Selectors::parse`] without the undoing: its compounds start at `first`.
+    fn read(&mut self, text: &str, first: usize) -> Option<Selector> {
         let prepared = decode_escapes(text.trim(), true);
-        // Room for a few compounds from the start (most selectors have one to three),
-        // rather than growing from nothing.
-        let mut compounds: Vec<Compound> = Vec::with_capacity(4);
-        let mut combinators = SmallVec::new();
         let mut pending: Option<Combinator> = None;
         for token in SelectorTokenizer::from(prepared.as_ref()) {
             let token = token.ok()?;
@@ -2298,58 +2470,94 @@ impl Selector {
                 SelectorToken::AdjacentCombinator => Some(Combinator::NextSibling),
                 _ => None,
             };
+            let empty = self.compounds.len() == first;
             if let Some(combinator) = combinator {
-                if compounds.is_empty() || pending.is_some() {
+                if empty || pending.is_some() {
                     return None;
                 }
                 pending = Some(combinator);
                 continue;
             }
-            if starts_compound || pending.is_some() || compounds.is_empty() {
-                if starts_compound && pending.is_none() && !compounds.is_empty() {
+            if starts_compound || pending.is_some() || empty {
+                if starts_compound && pending.is_none() && !empty {
                     return None;
                 }
-                if let Some(combinator) = pending.take() {
-                    combinators.push(combinator);
-                }
-                compounds.push(Compound::default());
-                if compounds.len() > MAX_COMPOUNDS {
+                let compound = Compound {
+                    combinator: pending.take(),
+                    tag: None,
+                    ids: Span::at(span_start(&self.ids)?),
+                    classes: Span::at(span_start(&self.classes)?),
+                    attributes: Span::at(span_start(&self.attributes)?),
+                    pseudo_classes: Span::at(span_start(&self.pseudo_classes)?),
+                };
+                span_start(&self.compounds)?;
+                self.compounds.push(compound);
+                if self.compounds.len() - first > MAX_COMPOUNDS {
                     return None;
                 }
             }
-            let compound = compounds.last_mut()?;
             match token {
                 SelectorToken::UniversalSelector => {}
                 SelectorToken::TypeSelector(name) => {
-                    compound.tag = Some(unprotect_lowercase(name));
+                    let tag = self.push_name(name, true)?;
+                    self.compounds.last_mut()?.tag = Some(tag);
                 }
-                SelectorToken::ClassSelector(name) => compound.classes.push(unprotect(name)),
-                SelectorToken::IdSelector(name) => compound.ids.push(unprotect(name)),
+                SelectorToken::ClassSelector(name) => {
+                    let class = self.push_name(name, false)?;
+                    span_start(&self.classes)?;
+                    self.classes.push(class);
+                    self.compounds.last_mut()?.classes.end += 1;
+                }
+                SelectorToken::IdSelector(name) => {
+                    let id = self.push_name(name, false)?;
+                    span_start(&self.ids)?;
+                    self.ids.push(id);
+                    self.compounds.last_mut()?.ids.end += 1;
+                }
                 SelectorToken::AttributeSelector(name, operator) => {
+                    let name = self.push_name(name, true)?;
                     let test = match operator {
                         AttributeOperator::Exists => AttributeTest::Exists,
-                        AttributeOperator::Matches(v) => AttributeTest::Equals(unprotect(v)),
-                        AttributeOperator::Contains(v) => AttributeTest::Includes(unprotect(v)),
-                        AttributeOperator::StartsWith(v) => AttributeTest::DashMatch(unprotect(v)),
+                        AttributeOperator::Matches(v) => {
+                            AttributeTest::Equals(self.push_name(v, false)?)
+                        }
+                        AttributeOperator::Contains(v) => {
+                            AttributeTest::Includes(self.push_name(v, false)?)
+                        }
+                        AttributeOperator::StartsWith(v) => {
+                            AttributeTest::DashMatch(self.push_name(v, false)?)
+                        }
                     };
-                    compound.attributes.push((unprotect_lowercase(name), test));
+                    span_start(&self.attributes)?;
+                    self.attributes.push((name, test));
+                    self.compounds.last_mut()?.attributes.end += 1;
                 }
                 SelectorToken::PseudoClass(name) => {
-                    compound.pseudo_classes.push(Pseudo::named(name)?);
+                    let pseudo = match Pseudo::named(name)? {
+                        // Never matches: neither does the selector.
+                        Pseudo::Never => return None,
+                        pseudo => pseudo,
+                    };
+                    span_start(&self.pseudo_classes)?;
+                    self.pseudo_classes.push(pseudo);
+                    self.compounds.last_mut()?.pseudo_classes.end += 1;
                 }
                 SelectorToken::LangPseudoClass(lang) => {
-                    compound.pseudo_classes.push(Pseudo::Lang(unprotect(lang)));
+                    let lang = self.push_name(lang, false)?;
+                    span_start(&self.pseudo_classes)?;
+                    self.pseudo_classes.push(Pseudo::Lang(lang));
+                    self.compounds.last_mut()?.pseudo_classes.end += 1;
                 }
                 SelectorToken::DescendantCombinator
                 | SelectorToken::ChildCombinator
                 | SelectorToken::AdjacentCombinator => {}
             }
         }
-        if compounds.is_empty() || pending.is_some() {
+        if self.compounds.len() == first || pending.is_some() {
             return None;
         }
         let mut specificity = [0u32; 3];
-        for compound in &compounds {
+        for compound in &self.compounds[first..] {
             let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
             specificity[0] = specificity[0].saturating_add(count(compound.ids.len()));
             specificity[1] = specificity[1].saturating_add(count(
@@ -2358,9 +2566,30 @@ impl Selector {
             specificity[2] = specificity[2].saturating_add(u32::from(compound.tag.is_some()));
         }
         Some(Selector {
-            compounds,
-            combinators,
+            compounds: Span {
+                start: u32::try_from(first).ok()?,
+                end: u32::try_from(self.compounds.len()).ok()?,
+            },
             specificity,
+        })
+    }
+
+    /// Appends `text` to the names, stand-ins of escaped characters turned back into
+    /// them ([`unprotect`]), lower-cased (ASCII) with `lowercase`.
+    fn push_name(&mut self, text: &str, lowercase: bool) -> Option<Span> {
+        let start = self.names.len();
+        // The stand-ins are not ASCII: most names have none, and are copied as they are.
+        if text.is_ascii() {
+            self.names.push_str(text);
+        } else {
+            self.names.extend(text.chars().map(unprotect_char));
+        }
+        if lowercase {
+            self.names[start..].make_ascii_lowercase();
+        }
+        Some(Span {
+            start: u32::try_from(start).ok()?,
+            end: u32::try_from(self.names.len()).ok()?,
         })
     }
 }
@@ -2375,22 +2604,6 @@ enum KeyKind {
     Attribute,
 }
 
-impl Compound {
-    fn key(&self) -> Option<(KeyKind, &str)> {
-        if let Some(id) = self.ids.first() {
-            Some((KeyKind::Id, id))
-        } else if let Some(class) = self.classes.first() {
-            Some((KeyKind::Class, class))
-        } else if let Some(tag) = &self.tag {
-            Some((KeyKind::Tag, tag))
-        } else {
-            self.attributes
-                .first()
-                .map(|(name, _)| (KeyKind::Attribute, name.as_str()))
-        }
-    }
-}
-
 /// Rules indexed by the key of their rightmost compound, and for each rule the keys its
 /// ancestor compounds need (checked against counts of the current ancestors).
 #[derive(Debug, Default)]
@@ -2398,15 +2611,28 @@ struct RuleIndex<'r> {
     /// Interned ids, classes, tags and attribute names (indexed by [`KeyKind`]), borrowed
     /// from the rules' selectors.
     symbols: [SymbolMap<'r>; 4],
-    /// Rules whose rightmost compound's key is this symbol.
-    by_symbol: Vec<Vec<usize>>,
+    /// Number of symbols.
+    symbol_count: usize,
+    /// Rules by the symbol of their rightmost compound's key: symbol `s`'s rules are
+    /// `keyed[starts[s]..starts[s + 1]]` (flat arrays: nothing allocated per symbol).
+    starts: Vec<u32>,
+    keyed: Vec<Candidate>,
     /// Rules whose rightmost compound has no id, class, tag or attribute.
-    universal: Vec<usize>,
-    /// Per rule: symbols some ancestor must carry for the rule to match.
-    required: Vec<Vec<u32>>,
+    universal: Vec<Candidate>,
+    /// The symbols some ancestor must carry for a rule to match, rule after rule (each
+    /// [`Candidate`] has its run).
+    required: Vec<u32>,
     /// The interned names of each [`KeyKind`] in a filter, so that most names no rule
     /// uses (an element's classes, say) are turned away without hashing them.
     filters: [NameFilter; 4],
+}
+
+/// A rule to try on an element, with the run of [`RuleIndex::required`] that some
+/// ancestor must carry for it to match (read before the rule itself).
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    rule: u32,
+    required: Span,
 }
 
 /// A set of names that may say "maybe" for a name not in it but never "no" for one in it:
@@ -2437,65 +2663,128 @@ impl NameFilter {
 }
 
 impl<'r> RuleIndex<'r> {
-    fn new(rules: &'r [StyleRule]) -> RuleIndex<'r> {
+    fn new(rules: &[StyleRule], selectors: &'r Selectors) -> RuleIndex<'r> {
         let mut index = RuleIndex::default();
         // Room for every key of each kind up front (some are repeats): no rehashing as
         // the maps grow.
         let mut keys_of_kind = [0usize; 4];
+        let mut compounds = 0;
         for rule in rules {
-            for (kind, _) in rule.selector.compounds.iter().filter_map(Compound::key) {
+            let parts = selectors.compounds(&rule.selector);
+            compounds += parts.len();
+            for (kind, _) in parts.iter().filter_map(|part| selectors.key(part)) {
                 keys_of_kind[kind as usize] += 1;
             }
         }
         for (map, keys) in index.symbols.iter_mut().zip(keys_of_kind) {
             map.reserve(keys);
         }
-        for (rule_index, rule) in rules.iter().enumerate() {
-            let compounds = &rule.selector.compounds;
-            let combinators = &rule.selector.combinators;
-            match compounds.last().and_then(Compound::key) {
-                Some(key) => {
-                    let symbol = index.intern(key) as usize;
-                    index.by_symbol[symbol].push(rule_index);
-                }
-                None => index.universal.push(rule_index),
-            }
+        // Each rule as a candidate, with the symbol of its rightmost key (`u32::MAX` for
+        // none).
+        let mut keys: Vec<(u32, Candidate)> = Vec::with_capacity(rules.len());
+        index
+            .required
+            .reserve(compounds.saturating_sub(rules.len()));
+        for (rule, style_rule) in rules.iter().enumerate() {
+            let compounds = selectors.compounds(&style_rule.selector);
+            let key = compounds
+                .last()
+                .and_then(|compound| selectors.key(compound))
+                .map_or(u32::MAX, |key| index.intern(key));
+            let start = index.required.len() as u32;
             // A compound is matched against an ancestor when a descendant or child
             // combinator stands somewhere to its right.
-            let mut required = Vec::new();
             for (position, compound) in compounds.iter().enumerate() {
-                let is_ancestor = combinators
-                    .get(position..)
+                let is_ancestor = compounds
+                    .get(position + 1..)
                     .unwrap_or_default()
                     .iter()
-                    .any(|c| *c != Combinator::NextSibling);
+                    .any(|right| right.combinator != Some(Combinator::NextSibling));
                 if position + 1 < compounds.len()
                     && is_ancestor
-                    && let Some(key) = compound.key()
+                    && let Some(key) = selectors.key(compound)
                 {
-                    required.push(index.intern(key));
+                    let symbol = index.intern(key);
+                    index.required.push(symbol);
                 }
             }
-            index.required.push(required);
+            let required = Span {
+                start,
+                end: index.required.len() as u32,
+            };
+            keys.push((
+                key,
+                Candidate {
+                    rule: rule as u32,
+                    required,
+                },
+            ));
         }
+        // Count the rules of each symbol, then place them (in rule order within each).
+        let mut starts = vec![0u32; index.symbol_count + 1];
+        for &(key, _) in &keys {
+            if let Some(count) = starts.get_mut(key as usize + 1) {
+                *count += 1;
+            }
+        }
+        for symbol in 0..index.symbol_count {
+            starts[symbol + 1] += starts[symbol];
+        }
+        let mut next = starts.clone();
+        let placeholder = Candidate {
+            rule: 0,
+            required: Span::default(),
+        };
+        index.keyed = vec![placeholder; starts.last().map_or(0, |&total| total as usize)];
+        for &(key, candidate) in &keys {
+            match next.get_mut(key as usize) {
+                Some(slot) if key != u32::MAX => {
+                    if let Some(place) = index.keyed.get_mut(*slot as usize) {
+                        *place = candidate;
+                    }
+                    *slot += 1;
+                }
+                _ => index.universal.push(candidate),
+            }
+        }
+        index.starts = starts;
         index
     }
 
     fn intern(&mut self, (kind, name): (KeyKind, &'r str)) -> u32 {
-        let symbol = self.by_symbol.len() as u32;
+        let symbol = self.symbol_count as u32;
         match self.symbols[kind as usize].entry(name) {
             Entry::Occupied(known) => *known.get(),
             Entry::Vacant(slot) => {
                 slot.insert(symbol);
                 self.filters[kind as usize].insert(name);
-                self.by_symbol.push(Vec::new());
+                self.symbol_count += 1;
                 symbol
             }
         }
     }
 
     fn symbol_count(&self) -> usize {
-        self.by_symbol.len()
+        self.symbol_count
+    }
+
+    /// The rules whose rightmost compound's key is `symbol`.
+    fn keyed_by(&self, symbol: u32) -> &[Candidate] {
+        let symbol = symbol as usize;
+        match (self.starts.get(symbol), self.starts.get(symbol + 1)) {
+            (Some(&start), Some(&end)) => self
+                .keyed
+                .get(start as usize..end as usize)
+                .unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
+    /// The symbols some ancestor must carry for `candidate` to match.
+    fn required(&self, candidate: &Candidate) -> &[u32] {
+        self.required
+            .get(candidate.required.range())
+            .unwrap_or_default()
     }
 
     /// The symbols an element carries (its tag, id, classes and attribute names that some
@@ -2509,13 +2798,14 @@ impl<'r> RuleIndex<'r> {
         tags: &mut TagCache,
         symbols: &mut Vec<u32>,
     ) {
-        if self.by_symbol.is_empty() {
+        if self.symbol_count == 0 {
             return;
         }
         let from = symbols.len();
-        if let Some(symbol) = node
-            .element_name()
-            .and_then(|name| tags.symbol(name, &self.symbols[KeyKind::Tag as usize]))
+        let tag_symbols = &self.symbols[KeyKind::Tag as usize];
+        if let Some(name) = node.element_name()
+            && self.filters[KeyKind::Tag as usize].may_contain(name)
+            && let Some(symbol) = tags.symbol(name, tag_symbols)
         {
             symbols.push(symbol);
         }
@@ -2553,13 +2843,12 @@ impl<'r> RuleIndex<'r> {
         symbols.truncate(kept);
     }
 
-    /// The rules worth trying on an element with these symbols.
-    fn candidates(&self, symbols: &[u32], out: &mut Vec<usize>) {
+    /// The rules worth trying on an element with these symbols, in that order.
+    #[cfg(test)]
+    fn candidates(&self, symbols: &[u32], out: &mut Vec<Candidate>) {
         out.clear();
         for &symbol in symbols {
-            if let Some(rules) = self.by_symbol.get(symbol as usize) {
-                out.extend_from_slice(rules);
-            }
+            out.extend_from_slice(self.keyed_by(symbol));
         }
         out.extend_from_slice(&self.universal);
     }
@@ -2679,6 +2968,8 @@ enum Outcome {
 struct Matcher<'d> {
     nodes: &'d [Node],
     siblings: &'d Siblings,
+    /// The selectors' compounds and names.
+    selectors: &'d Selectors,
     budget: u64,
 }
 
@@ -2701,25 +2992,32 @@ impl Matcher<'_> {
     }
 
     fn matches(&mut self, selector: &Selector, id: NodeId) -> bool {
-        match selector.compounds.len().checked_sub(1) {
-            Some(last) => self.match_from(selector, last, id) == Outcome::Matched,
+        let compounds = self.selectors.compounds(selector);
+        match compounds.len().checked_sub(1) {
+            Some(last) => self.match_from(compounds, last, id) == Outcome::Matched,
             None => false,
         }
     }
 
-    /// Matches compounds `0..=index` with `compounds[index]` on `id`. Recursion depth is
+    /// Matches `compounds[..=index]` with `compounds[index]` on `id`. Recursion depth is
     /// bounded by [`MAX_COMPOUNDS`], not by the document.
-    fn match_from(&mut self, selector: &Selector, index: usize, id: NodeId) -> Outcome {
+    fn match_from(&mut self, compounds: &[Compound], index: usize, id: NodeId) -> Outcome {
         if !self.spend(1) {
             return Outcome::NotMatchedGlobally;
         }
-        if !self.compound_matches(&selector.compounds[index], id) {
+        let Some(compound) = compounds.get(index) else {
+            return Outcome::NotMatchedGlobally;
+        };
+        if !self.compound_matches(compound, id) {
             return Outcome::RestartFromClosestLaterSibling;
         }
         let Some(left) = index.checked_sub(1) else {
             return Outcome::Matched;
         };
-        let combinator = selector.combinators[left];
+        // Every compound but the leftmost has one.
+        let Some(combinator) = compound.combinator else {
+            return Outcome::NotMatchedGlobally;
+        };
         let not_found = match combinator {
             Combinator::NextSibling => Outcome::RestartFromClosestDescendant,
             Combinator::Descendant | Combinator::Child => Outcome::NotMatchedGlobally,
@@ -2729,7 +3027,7 @@ impl Matcher<'_> {
             let Some(candidate) = next else {
                 return not_found;
             };
-            let outcome = self.match_from(selector, left, candidate);
+            let outcome = self.match_from(compounds, left, candidate);
             match (outcome, combinator) {
                 (Outcome::Matched | Outcome::NotMatchedGlobally, _)
                 | (_, Combinator::NextSibling) => return outcome,
@@ -2759,49 +3057,56 @@ impl Matcher<'_> {
         let Some(name) = node.element_name() else {
             return false;
         };
-        if compound.tag.as_deref().is_some_and(|tag| tag != name) {
+        let selectors = self.selectors;
+        if compound.tag.is_some_and(|tag| selectors.name(tag) != name) {
             return false;
         }
-        if compound
-            .ids
+        if selectors
+            .ids(compound)
             .iter()
-            .any(|id| node.attr("id") != Some(id.as_str()))
+            .any(|id| node.attr("id") != Some(selectors.name(*id)))
         {
             return false;
         }
-        if !compound.classes.is_empty() {
-            let classes = node.attr("class").unwrap_or("");
+        let classes = selectors.classes(compound);
+        if !classes.is_empty() {
+            let list = node.attr("class").unwrap_or("");
             // Long class lists cost in proportion.
-            if !self.spend(1 + classes.len() as u64 / 64) {
+            if !self.spend(1 + list.len() as u64 / 64) {
                 return false;
             }
-            let has = |class: &String| classes.split_ascii_whitespace().any(|c| c == class);
-            if !compound.classes.iter().all(has) {
+            let has = |class: &Span| {
+                let class = selectors.name(*class);
+                list.split_ascii_whitespace().any(|c| c == class)
+            };
+            if !classes.iter().all(has) {
                 return false;
             }
         }
-        if !compound.attributes.is_empty() && !self.spend(1 + node.attrs().len() as u64 / 8) {
+        let attributes = selectors.attributes(compound);
+        if !attributes.is_empty() && !self.spend(1 + node.attrs().len() as u64 / 8) {
             return false;
         }
-        for (attribute, test) in &compound.attributes {
+        for (attribute, test) in attributes {
+            let attribute = selectors.name(*attribute);
             let Some(value) = node.attr(attribute) else {
                 return false;
             };
-            let matched = match test {
+            let matched = match *test {
                 AttributeTest::Exists => true,
-                AttributeTest::Equals(expected)
-                    if CASE_INSENSITIVE_VALUES.contains(&attribute.as_str()) =>
-                {
-                    value.eq_ignore_ascii_case(expected)
+                AttributeTest::Equals(expected) if CASE_INSENSITIVE_VALUES.contains(&attribute) => {
+                    value.eq_ignore_ascii_case(selectors.name(expected))
                 }
-                AttributeTest::Equals(expected) => value == expected,
+                AttributeTest::Equals(expected) => value == selectors.name(expected),
                 AttributeTest::Includes(expected) => {
+                    let expected = selectors.name(expected);
                     value.split_ascii_whitespace().any(|word| word == expected)
                 }
                 AttributeTest::DashMatch(expected) => {
+                    let expected = selectors.name(expected);
                     value == expected
                         || value
-                            .strip_prefix(expected.as_str())
+                            .strip_prefix(expected)
                             .is_some_and(|rest| rest.starts_with('-'))
                 }
             };
@@ -2809,8 +3114,8 @@ impl Matcher<'_> {
                 return false;
             }
         }
-        compound
-            .pseudo_classes
+        selectors
+            .pseudo_classes(compound)
             .iter()
             .all(|pseudo| self.pseudo_matches(pseudo, id, node, name))
     }
@@ -2837,6 +3142,7 @@ impl Matcher<'_> {
             }
             Pseudo::Link => matches!(name, "a" | "area") && node.attr("href").is_some(),
             Pseudo::Lang(lang) => {
+                let lang = self.selectors.name(*lang);
                 let mut current = Some(id);
                 while let Some(at) = current {
                     if !self.spend(1) {
@@ -3738,8 +4044,7 @@ mod tests {
             for budget in [MAX_MATCH_STEPS, 0, 1, 3, 10, 30] {
                 let fast = Visibility::compute_within(&document, budget);
                 let slow = reference::compute_within(&document, budget);
-                assert_eq!(fast.own, slow.own, "{html:?} {budget}");
-                assert_eq!(fast.hidden, slow.hidden, "{html:?} {budget}");
+                assert_eq!(fast.reasons, slow.reasons, "{html:?} {budget}");
                 assert_eq!(fast.incomplete, slow.incomplete, "{html:?} {budget}");
             }
         }
@@ -4006,6 +4311,215 @@ mod tests {
             Pseudo::named(&decode_escapes("h\\6fVER", true)),
             Some(Pseudo::Never)
         ));
+    }
+
+    /// A selector of `selectors` as [`reference::parse_selector`] writes one.
+    fn render_selector(selectors: &Selectors, selector: &Selector) -> String {
+        let names = |spans: &[Span]| -> Vec<String> {
+            spans
+                .iter()
+                .map(|span| selectors.name(*span).to_string())
+                .collect()
+        };
+        let mut out = format!("{:?}", selector.specificity);
+        for compound in selectors.compounds(selector) {
+            let attributes: Vec<(String, String)> = selectors
+                .attributes(compound)
+                .iter()
+                .map(|(name, test)| {
+                    let test = match *test {
+                        AttributeTest::Exists => "exists".to_string(),
+                        AttributeTest::Equals(v) => format!("equals {}", selectors.name(v)),
+                        AttributeTest::Includes(v) => format!("includes {}", selectors.name(v)),
+                        AttributeTest::DashMatch(v) => {
+                            format!("dash-match {}", selectors.name(v))
+                        }
+                    };
+                    (selectors.name(*name).to_string(), test)
+                })
+                .collect();
+            let pseudo_classes: Vec<String> = selectors
+                .pseudo_classes(compound)
+                .iter()
+                .map(|pseudo| match pseudo {
+                    Pseudo::FirstChild => "first-child".to_string(),
+                    Pseudo::LastChild => "last-child".to_string(),
+                    Pseudo::OnlyChild => "only-child".to_string(),
+                    Pseudo::Root => "root".to_string(),
+                    Pseudo::Empty => "empty".to_string(),
+                    Pseudo::Link => "link".to_string(),
+                    Pseudo::Lang(lang) => format!("lang {}", selectors.name(*lang)),
+                    Pseudo::Never => "never".to_string(),
+                })
+                .collect();
+            out.push_str(&reference::render_compound(
+                compound.combinator,
+                compound.tag.map(|tag| selectors.name(tag)),
+                &names(selectors.ids(compound)),
+                &names(selectors.classes(compound)),
+                &attributes,
+                &pseudo_classes,
+            ));
+        }
+        out
+    }
+
+    /// Selectors from pieces that are easy to get wrong: escapes, case, non-ASCII names,
+    /// every kind of simple selector, combinators, pseudo-classes we cannot match, junk.
+    fn generated_selectors(count: usize) -> Vec<String> {
+        const PIECES: &[&str] = &[
+            "div",
+            "DIV",
+            "a",
+            "*",
+            "p",
+            "h\\31",
+            "Sp\\61n",
+            ".a",
+            ".md\\:block",
+            ".\\31 23",
+            ".\\31 23 ",
+            ".é",
+            ".A",
+            ".c-word-12",
+            "#x",
+            "#w3",
+            "#X\\:y",
+            "[hidden]",
+            "[data-x=y]",
+            "[DATA-X=Y]",
+            "[lang|=en]",
+            "[class~=\"a b\"]",
+            "[x='q']",
+            "[a^=b]",
+            "[a$=b]",
+            "[a*=b]",
+            ":first-child",
+            ":LAST-CHILD",
+            ":only-child",
+            ":root",
+            ":empty",
+            ":link",
+            ":any-link",
+            ":hover",
+            ":HOVER",
+            ":focus-within",
+            ":h\\6fVER",
+            ":lang(en)",
+            ":lang(EN-us)",
+            ":not(.a)",
+            ":nth-child(2)",
+            "::before",
+            ":unknown",
+            " ",
+            "  ",
+            " > ",
+            ">",
+            "+",
+            " + ",
+            "~",
+            " ~ ",
+            ",",
+            "$",
+            "\\",
+            "\"",
+            "(",
+            ")",
+            "[",
+            "]",
+            "\u{130}",
+            "\u{212a}",
+            "\t",
+        ];
+        let mut next = numbers_below(0x5e1e_c7ed_5e1e_c7edu64);
+        let mut texts: Vec<String> = (0..count)
+            .map(|_| {
+                (0..1 + next(8))
+                    .map(|_| PIECES[next(PIECES.len())])
+                    .collect()
+            })
+            .collect();
+        texts.push(vec!["a"; MAX_COMPOUNDS].join(" "));
+        texts.push(vec!["a"; MAX_COMPOUNDS + 1].join(" "));
+        texts.push(vec![".b"; MAX_COMPOUNDS + 1].join(" > "));
+        texts.push(".x".repeat(10_000));
+        texts
+    }
+
+    #[test]
+    fn selectors_read_as_the_reader_of_one_vec_per_selector_read_them() {
+        let mut selectors = Selectors::default();
+        let mut read = Vec::new();
+        for text in generated_selectors(20_000) {
+            let lengths = |selectors: &Selectors| {
+                (
+                    selectors.names.len(),
+                    selectors.compounds.len(),
+                    selectors.ids.len(),
+                    selectors.classes.len(),
+                    selectors.attributes.len(),
+                    selectors.pseudo_classes.len(),
+                )
+            };
+            let before = lengths(&selectors);
+            let selector = selectors.parse(&text);
+            // Selectors with a pseudo-class that never matches are dropped now.
+            let expected = reference::parse_selector(&text)
+                .filter(|(_, never)| !never)
+                .map(|(rendered, _)| rendered);
+            match selector {
+                Some(selector) => read.push((text, selector, expected)),
+                None => {
+                    assert_eq!(expected, None, "{text:?}");
+                    // Nothing of a selector that could not be read stays behind.
+                    assert_eq!(lengths(&selectors), before, "{text:?}");
+                }
+            }
+        }
+        assert!(read.len() > 2_000, "{}", read.len());
+        // Read last, after every other selector was added to the same arrays.
+        for (text, selector, expected) in &read {
+            assert_eq!(
+                Some(render_selector(&selectors, selector)),
+                *expected,
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_node_without_styles_inherits_what_combine_gives_it() {
+        let reasons = [
+            None,
+            Some(DisplayNone),
+            Some(VisibilityHidden),
+            Some(OpacityZero),
+        ];
+        let opacities = [1.0, 0.5, 0.1, 0.0101, 0.01, 0.005, 0.0, f64::NAN];
+        for own in reasons {
+            for hidden in reasons {
+                for structural in reasons {
+                    for visibility_hidden in [false, true] {
+                        for opacity in opacities {
+                            for blockifies_children in [false, true] {
+                                let parent = NodeState {
+                                    own,
+                                    hidden,
+                                    structural,
+                                    visibility_hidden,
+                                    opacity,
+                                    blockifies_children,
+                                };
+                                assert_eq!(
+                                    format!("{:?}", parent.inherited()),
+                                    format!("{:?}", NodeState::combine(&Own::NONE, &parent)),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,18 +1,18 @@
 //! Earlier, simpler versions of routines the visibility model has since made faster, kept
 //! to test that the fast versions give the same results. Test code only.
 
-use simplecss::DeclarationTokenizer;
+use simplecss::{AttributeOperator, DeclarationTokenizer, SelectorToken, SelectorTokenizer};
 
 use super::super::dom::{Document, NodeId, NodeKind};
 use super::{
-    Declarations, Matcher, NodeState, Own, Priority, RuleIndex, Sheet, Siblings, Style, TagCache,
-    Visibility, WalkAttributes, interpret, may_hide_without_css, presentational_hints,
-    strip_comments,
+    Declarations, Matcher, NodeReasons, NodeState, Own, Priority, RuleIndex, Sheet, Siblings,
+    Style, TagCache, Visibility, WalkAttributes, interpret, may_hide_without_css,
+    presentational_hints, strip_comments,
 };
 
 use super::{
-    Property, SEMICOLON, VALUE_SEPARATORS, decode_escapes, is_valid, scan_until, split_top_level,
-    tracked_name,
+    Combinator, MAX_COMPOUNDS, Property, SEMICOLON, VALUE_SEPARATORS, decode_escapes, is_valid,
+    scan_until, split_top_level, tracked_name, unprotect,
 };
 
 /// One declaration as the reference reads it: (property, lower-case value, important).
@@ -279,11 +279,12 @@ pub(super) const TRICKY_IMPORTANT: &[&str] = &[
 pub(super) fn compute_within(document: &Document, budget: u64) -> Visibility {
     let nodes = document.nodes();
     let sheet = Sheet::collect(document);
-    let index = RuleIndex::new(&sheet.rules);
+    let index = RuleIndex::new(&sheet.rules, &sheet.selectors);
     let siblings = Siblings::new(document);
     let mut matcher = Matcher {
         nodes,
         siblings: &siblings,
+        selectors: &sheet.selectors,
         budget,
     };
     let mut states: Vec<NodeState> = Vec::with_capacity(nodes.len());
@@ -292,7 +293,7 @@ pub(super) fn compute_within(document: &Document, budget: u64) -> Visibility {
     let mut ancestors: Vec<(NodeId, usize)> = Vec::new();
     let mut symbol_stack: Vec<u32> = Vec::new();
     let mut counts = vec![0u32; index.symbol_count()];
-    let mut candidates: Vec<usize> = Vec::new();
+    let mut candidates = Vec::new();
     // The hints and inline declarations of the current element (memory reused).
     let mut own_declarations = Declarations::default();
     let mut tags = TagCache::default();
@@ -342,15 +343,11 @@ pub(super) fn compute_within(document: &Document, budget: u64) -> Visibility {
                 } else {
                     candidates.clear();
                 }
-                for &rule_index in &candidates {
-                    let Some(rule) = sheet.rules.get(rule_index) else {
+                for candidate in &candidates {
+                    let Some(rule) = sheet.rules.get(candidate.rule as usize) else {
                         continue;
                     };
-                    let required = index
-                        .required
-                        .get(rule_index)
-                        .map_or(&[][..], Vec::as_slice);
-                    if !matcher.ancestors_may_match(required, &counts)
+                    if !matcher.ancestors_may_match(index.required(candidate), &counts)
                         || !matcher.matches(&rule.selector, id)
                     {
                         continue;
@@ -392,8 +389,158 @@ pub(super) fn compute_within(document: &Document, budget: u64) -> Visibility {
         ancestors.push((id, from));
     }
     Visibility {
-        own: states.iter().map(|state| state.own).collect(),
-        hidden: states.iter().map(|state| state.hidden).collect(),
+        reasons: states
+            .iter()
+            .map(|state| NodeReasons {
+                own: state.own,
+                hidden: state.hidden,
+            })
+            .collect(),
         incomplete: sheet.truncated || matcher.budget == 0,
     }
+}
+
+/// The selector reader before selectors were kept in flat arrays of their sheet: a
+/// `Vec` of compounds per selector and a `String` per name. Gives the selector as text
+/// (its specificity, then each compound as [`render_compound`] writes it), so that it can
+/// be compared with the flat reader's, and whether it has a pseudo-class that never
+/// matches (`:hover`; such selectors were kept then, and are dropped now).
+pub(super) fn parse_selector(text: &str) -> Option<(String, bool)> {
+    let prepared = decode_escapes(text.trim(), true);
+    let mut compounds: Vec<Compound> = Vec::with_capacity(4);
+    let mut combinators: Vec<Combinator> = Vec::new();
+    let mut pending: Option<Combinator> = None;
+    for token in SelectorTokenizer::from(prepared.as_ref()) {
+        let token = token.ok()?;
+        let starts_compound = matches!(
+            token,
+            SelectorToken::UniversalSelector | SelectorToken::TypeSelector(_)
+        );
+        let combinator = match token {
+            SelectorToken::DescendantCombinator => Some(Combinator::Descendant),
+            SelectorToken::ChildCombinator => Some(Combinator::Child),
+            SelectorToken::AdjacentCombinator => Some(Combinator::NextSibling),
+            _ => None,
+        };
+        if let Some(combinator) = combinator {
+            if compounds.is_empty() || pending.is_some() {
+                return None;
+            }
+            pending = Some(combinator);
+            continue;
+        }
+        if starts_compound || pending.is_some() || compounds.is_empty() {
+            if starts_compound && pending.is_none() && !compounds.is_empty() {
+                return None;
+            }
+            if let Some(combinator) = pending.take() {
+                combinators.push(combinator);
+            }
+            compounds.push(Compound::default());
+            if compounds.len() > MAX_COMPOUNDS {
+                return None;
+            }
+        }
+        let compound = compounds.last_mut()?;
+        match token {
+            SelectorToken::UniversalSelector => {}
+            SelectorToken::TypeSelector(name) => {
+                compound.tag = Some(unprotect(name).to_ascii_lowercase());
+            }
+            SelectorToken::ClassSelector(name) => compound.classes.push(unprotect(name)),
+            SelectorToken::IdSelector(name) => compound.ids.push(unprotect(name)),
+            SelectorToken::AttributeSelector(name, operator) => {
+                let test = match operator {
+                    AttributeOperator::Exists => "exists".to_string(),
+                    AttributeOperator::Matches(v) => format!("equals {}", unprotect(v)),
+                    AttributeOperator::Contains(v) => format!("includes {}", unprotect(v)),
+                    AttributeOperator::StartsWith(v) => format!("dash-match {}", unprotect(v)),
+                };
+                compound
+                    .attributes
+                    .push((unprotect(name).to_ascii_lowercase(), test));
+            }
+            SelectorToken::PseudoClass(name) => {
+                let pseudo = match unprotect(name).to_ascii_lowercase().as_str() {
+                    "first-child" => "first-child",
+                    "last-child" => "last-child",
+                    "only-child" => "only-child",
+                    "root" => "root",
+                    "empty" => "empty",
+                    "link" | "any-link" => "link",
+                    "hover" | "active" | "focus" | "focus-within" | "focus-visible" | "visited"
+                    | "target" => "never",
+                    _ => return None,
+                };
+                compound.pseudo_classes.push(pseudo.to_string());
+            }
+            SelectorToken::LangPseudoClass(lang) => {
+                compound
+                    .pseudo_classes
+                    .push(format!("lang {}", unprotect(lang)));
+            }
+            SelectorToken::DescendantCombinator
+            | SelectorToken::ChildCombinator
+            | SelectorToken::AdjacentCombinator => {}
+        }
+    }
+    if compounds.is_empty() || pending.is_some() {
+        return None;
+    }
+    let mut specificity = [0u32; 3];
+    for compound in &compounds {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        specificity[0] = specificity[0].saturating_add(count(compound.ids.len()));
+        specificity[1] = specificity[1].saturating_add(count(
+            compound.classes.len() + compound.attributes.len() + compound.pseudo_classes.len(),
+        ));
+        specificity[2] = specificity[2].saturating_add(u32::from(compound.tag.is_some()));
+    }
+    let never = compounds.iter().any(|compound| {
+        compound
+            .pseudo_classes
+            .iter()
+            .any(|pseudo| pseudo == "never")
+    });
+    let mut out = format!("{specificity:?}");
+    for (index, compound) in compounds.iter().enumerate() {
+        let combinator = index
+            .checked_sub(1)
+            .and_then(|left| combinators.get(left))
+            .copied();
+        out.push_str(&render_compound(
+            combinator,
+            compound.tag.as_deref(),
+            &compound.ids,
+            &compound.classes,
+            &compound.attributes,
+            &compound.pseudo_classes,
+        ));
+    }
+    Some((out, never))
+}
+
+/// One compound selector of the old reader.
+#[derive(Default)]
+struct Compound {
+    tag: Option<String>,
+    ids: Vec<String>,
+    classes: Vec<String>,
+    attributes: Vec<(String, String)>,
+    pseudo_classes: Vec<String>,
+}
+
+/// A compound as text: the combinator to its left, then its parts.
+pub(super) fn render_compound(
+    combinator: Option<Combinator>,
+    tag: Option<&str>,
+    ids: &[String],
+    classes: &[String],
+    attributes: &[(String, String)],
+    pseudo_classes: &[String],
+) -> String {
+    format!(
+        " {combinator:?} tag {tag:?} ids {ids:?} classes {classes:?} attributes {attributes:?} \
+         pseudo-classes {pseudo_classes:?};"
+    )
 }
