@@ -231,7 +231,12 @@ impl Visibility {
         // `symbol_stack` (one flat vector for every ancestor's symbols, not a vector each).
         let mut ancestors: Vec<Ancestor> = Vec::new();
         let mut symbol_stack: Vec<u32> = Vec::new();
-        let mut counts = vec![0u32; index.symbol_count()];
+        // One count more than there are symbols: the last, always 1, is the
+        // [`Candidate::first`] of rules that need no ancestor.
+        let mut counts = vec![0u32; index.symbol_count() + 1];
+        if let Some(always) = counts.last_mut() {
+            *always = 1;
+        }
         // The hints and inline declarations of the current element (memory reused).
         let mut own_declarations = Declarations::default();
         let mut tags = TagCache::default();
@@ -287,9 +292,28 @@ impl Visibility {
                         .iter()
                         .map(|&symbol| index.keyed_by(symbol))
                         .chain([universal]);
+                    // Candidates turned away by their first required ancestor symbol
+                    // (most of them: every `#wN > p` on each `<p>`) cost one load each;
+                    // the step each would have spent is spent in bulk before the next
+                    // candidate that gets further (or at the end), which leaves the
+                    // budget, and what it allows, as one step per candidate would.
+                    let mut skipped = 0u64;
                     for run in runs {
                         for candidate in run {
-                            if !matcher.ancestors_may_match(index.required(candidate), &counts) {
+                            if counts
+                                .get(candidate.first as usize)
+                                .is_none_or(|count| *count == 0)
+                            {
+                                skipped += 1;
+                                continue;
+                            }
+                            let steps = skipped + 1;
+                            skipped = 0;
+                            if !matcher.ancestors_may_match_spending(
+                                steps,
+                                index.required(candidate),
+                                &counts,
+                            ) {
                                 continue;
                             }
                             let Some(rule) = sheet.rules.get(candidate.rule as usize) else {
@@ -308,6 +332,7 @@ impl Visibility {
                             }
                         }
                     }
+                    matcher.spend(skipped);
                     if !inline.is_empty() {
                         let inline = own_declarations.iter(inline);
                         for (position, (declaration, value)) in inline.enumerate() {
@@ -545,6 +570,8 @@ enum Property {
 /// Number of [`Property`] variants.
 const PROPERTY_COUNT: usize = 28;
 const _: () = assert!(Property::PaddingLeft as usize + 1 == PROPERTY_COUNT);
+// `keep_winners` gives each (property, importance) one bit of a `u64`.
+const _: () = assert!(PROPERTY_COUNT * 2 <= 64);
 
 /// One declaration of a tracked longhand. Its value, lower-cased, is the range `value` of
 /// the [`Declarations`] it was read into.
@@ -641,6 +668,19 @@ impl Declarations {
     /// Drops every declaration from `start` on that a later one of the same property and
     /// importance overrides, keeping the order of the others.
     fn keep_winners(&mut self, start: usize) {
+        // Most blocks set each property once: nothing to drop, found with one bit per
+        // (property, importance) instead of the table below.
+        let mut seen = 0u64;
+        let mut repeated = false;
+        for declaration in self.items.iter().skip(start) {
+            let bit =
+                1u64 << (declaration.property as usize * 2 + usize::from(declaration.important));
+            repeated |= seen & bit != 0;
+            seen |= bit;
+        }
+        if !repeated {
+            return;
+        }
         let mut last = [[usize::MAX; 2]; PROPERTY_COUNT];
         for (index, declaration) in self.items.iter().enumerate().skip(start) {
             last[declaration.property as usize][usize::from(declaration.important)] = index;
@@ -2633,6 +2673,9 @@ struct RuleIndex<'r> {
 struct Candidate {
     rule: u32,
     required: Span,
+    /// The first symbol of `required`, or, when it is empty, the symbol count (the index
+    /// of the walk's count that is always 1): one load turns away most candidates.
+    first: u32,
 }
 
 /// A set of names that may say "maybe" for a name not in it but never "no" for one in it:
@@ -2717,6 +2760,7 @@ impl<'r> RuleIndex<'r> {
                 Candidate {
                     rule: rule as u32,
                     required,
+                    first: u32::MAX,
                 },
             ));
         }
@@ -2734,7 +2778,16 @@ impl<'r> RuleIndex<'r> {
         let placeholder = Candidate {
             rule: 0,
             required: Span::default(),
+            first: 0,
         };
+        let symbol_count = index.symbol_count as u32;
+        for (_, candidate) in &mut keys {
+            candidate.first = index
+                .required
+                .get(candidate.required.range())
+                .and_then(|required| required.first().copied())
+                .unwrap_or(symbol_count);
+        }
         index.keyed = vec![placeholder; starts.last().map_or(0, |&total| total as usize)];
         for &(key, candidate) in &keys {
             match next.get_mut(key as usize) {
@@ -2984,8 +3037,20 @@ impl Matcher<'_> {
     }
 
     /// False when some ancestor compound needs a tag, id or class no ancestor carries.
+    #[cfg(test)]
     fn ancestors_may_match(&mut self, required: &[u32], counts: &[u32]) -> bool {
-        self.spend(1)
+        self.ancestors_may_match_spending(1, required, counts)
+    }
+
+    /// [`Matcher::ancestors_may_match`] spending `steps` steps (those of candidates
+    /// turned away before it, and its own).
+    fn ancestors_may_match_spending(
+        &mut self,
+        steps: u64,
+        required: &[u32],
+        counts: &[u32],
+    ) -> bool {
+        self.spend(steps)
             && required
                 .iter()
                 .all(|&symbol| counts.get(symbol as usize).is_some_and(|count| *count > 0))
