@@ -399,7 +399,7 @@ fn links_to_follow(context: &Context<'_>) -> Vec<LinkToFollow> {
             LinkToFollow {
                 url: link.url.clone().into_owned(),
                 location: context.location(page_link.line, &page_link.href),
-                text: page_link.text.clone(),
+                text: page_link.text.to_string(),
                 evidence: context.tag_evidence(page_link.node),
                 network: link.classification.network.clone(),
             }

@@ -502,13 +502,65 @@ pub fn gesture_handler_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
     if registrations.is_empty() {
         return Vec::new();
     }
-    // One pass over the code finds every block with the last ';' before it, so that
-    // each registration is a lookup: many registrations never rescan the script.
+    // Each handler's body is found from its registration: the next block, if no
+    // statement ends first (a handler given by name, `addEventListener('click', go);`,
+    // has no body here), up to the `}` that closes it. Handlers are short, so this
+    // reads a small part of the code; should their bodies add up to more than the code
+    // (nested or unclosed handlers), one pass over the whole code finds every block
+    // instead, so the time stays linear.
+    let mut budget = code.len();
+    let mut ranges = Vec::with_capacity(registrations.len());
+    for registration in &registrations {
+        match handler_body(code, registration.end(), &mut budget) {
+            Some(Some(end)) => ranges.push(registration.start()..end),
+            Some(None) => {}
+            None => return ranges_from_blocks(code, &registrations),
+        }
+    }
+    ranges
+}
+
+/// The end of the handler body after a registration ending at `from`: just after the
+/// `}` that closes the first `{` after `from`, or the code's end when none does.
+/// `Some(None)` when there is no such `{`, or a `;` comes before it. `None` when that
+/// would read more than `budget` bytes (what it reads is taken off `budget`).
+fn handler_body(code: &str, from: usize, budget: &mut usize) -> Option<Option<usize>> {
+    let bytes = code.as_bytes();
+    let rest = bytes.get(from..).unwrap_or_default();
+    let Some(found) = memchr::memchr2(b'{', b';', rest) else {
+        *budget = budget.checked_sub(rest.len())?;
+        return Some(None);
+    };
+    let open = from + found;
+    if bytes[open] == b';' {
+        *budget = budget.checked_sub(found)?;
+        return Some(None);
+    }
+    let mut depth = 0usize;
+    for offset in memchr::memchr2_iter(b'{', b'}', &bytes[open..]) {
+        if bytes[open + offset] == b'{' {
+            depth += 1;
+        } else {
+            depth -= 1;
+            if depth == 0 {
+                *budget = budget.checked_sub(found + offset)?;
+                return Some(Some(open + offset + 1));
+            }
+        }
+    }
+    *budget = budget.checked_sub(rest.len())?;
+    Some(Some(code.len()))
+}
+
+/// [`gesture_handler_ranges`] by one pass over the code: every block with the last
+/// `;` before it, so that each registration is a lookup.
+fn ranges_from_blocks(
+    code: &str,
+    registrations: &[regex::Match<'_>],
+) -> Vec<std::ops::Range<usize>> {
     let blocks = blocks_of(code);
     let mut ranges = Vec::new();
     for registration in registrations {
-        // The handler's body is the next block, if no statement ends first (a handler
-        // given by name, `addEventListener('click', go);`, has no body here).
         let index = blocks.partition_point(|block| block.open < registration.end());
         let Some(block) = blocks.get(index) else {
             continue;
@@ -893,13 +945,31 @@ mod tests {
             );
         }
         codes.push(pieces.concat().repeat(300));
+        let mut fallbacks = 0;
         for code in &codes {
-            assert_eq!(
-                gesture_handler_ranges(code),
-                gesture_handler_ranges_with_semicolon_list(code),
-                "{code}"
-            );
+            let expected = gesture_handler_ranges_with_semicolon_list(code);
+            assert_eq!(gesture_handler_ranges(code), expected, "{code}");
+            // Both ways on their own: from each registration (with no limit), and by
+            // one pass over every block.
+            let registrations: Vec<regex::Match<'_>> =
+                registration_pattern().find_iter(code).collect();
+            assert_eq!(ranges_from_blocks(code, &registrations), expected, "{code}");
+            let mut unlimited = usize::MAX;
+            let mut budget = code.len();
+            let mut from_registrations = Vec::new();
+            for registration in &registrations {
+                if handler_body(code, registration.end(), &mut budget).is_none() {
+                    fallbacks += 1;
+                }
+                if let Some(Some(end)) =
+                    handler_body(code, registration.end(), &mut unlimited)
+                {
+                    from_registrations.push(registration.start()..end);
+                }
+            }
+            assert_eq!(from_registrations, expected, "{code}");
         }
+        assert!(fallbacks > 0, "some codes read past the limit");
     }
 
     #[test]

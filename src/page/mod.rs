@@ -32,7 +32,7 @@ pub struct Link {
     /// The href resolved against `<base href>` and the page URL, when it is a valid URL.
     pub url: Option<Url>,
     /// The link text, normalised.
-    pub text: String,
+    pub text: ElementText,
     /// The `rel` tokens, lower case.
     pub rel: Vec<ElementText>,
     /// Source line of the element.
@@ -56,7 +56,7 @@ pub struct Resource {
     pub line: u32,
 }
 
-/// Text the page model copied from an element (a link's href, a `rel` token, a
+/// Text the page model copied from an element (a link's href, text and `rel` tokens, a
 /// resource's element name and address): a range of one string per page that all of
 /// them share, so a page's element texts are one allocation rather than one each. Reads
 /// as a `&str`.
@@ -158,12 +158,27 @@ impl ElementTextCollector {
         }
     }
 
+    /// Adds the text of element `id` of `document` normalised: the same as
+    /// [`text::normalise`] of its text content, without first joining its text nodes
+    /// into one string.
+    fn add_normalised_text(&mut self, document: &Document, id: NodeId) -> ElementText {
+        let start = self.text.len();
+        let mut builder = TextBlockBuilder::appending_to(std::mem::take(&mut self.text));
+        push_text_of(&mut builder, document, id);
+        self.text = builder.into_string();
+        ElementText {
+            shared: Arc::clone(&self.unfinished),
+            range: start..self.text.len(),
+        }
+    }
+
     /// Shares the finished string with the element texts of `links` and `resources`
     /// (all of them came from this collector).
     fn finish(self, links: &mut [Link], resources: &mut [Resource]) {
         let shared = Arc::new(self.text);
         for link in links {
             link.href.shared = Arc::clone(&shared);
+            link.text.shared = Arc::clone(&shared);
             for token in &mut link.rel {
                 token.shared = Arc::clone(&shared);
             }
@@ -303,6 +318,10 @@ enum ElementKind {
     Hyperlink,
     /// `<link>`: loads its href only for some `rel`s.
     LinkElement,
+    /// `<title>`: the title text block (outside `<svg>`).
+    Title,
+    /// `<base>`: the base URL.
+    Base,
 }
 
 impl ElementRole {
@@ -362,6 +381,14 @@ impl ElementRole {
                 kind: ElementKind::Meta,
                 ..ElementRole::default()
             },
+            "title" => ElementRole {
+                kind: ElementKind::Title,
+                ..ElementRole::default()
+            },
+            "base" => ElementRole {
+                kind: ElementKind::Base,
+                ..ElementRole::default()
+            },
             "br" => ElementRole {
                 word_break: true,
                 ..ElementRole::default()
@@ -398,9 +425,11 @@ impl Page {
             styles: Vec::new(),
             refreshes: Vec::new(),
         };
-        let mut blocks = BlockCollector::default();
-        page.collect_head(&mut blocks);
-        page.collect_body(&mut blocks);
+        // Room for the blocks: about one for every two nodes, and the body text is
+        // shorter than the page (estimates: the collector grows as needed).
+        let mut blocks =
+            BlockCollector::with_capacity(page.document.nodes().len() / 2, html.len());
+        page.collect(&mut blocks);
         page.blocks = blocks.finish();
         page
     }
@@ -410,68 +439,31 @@ impl Page {
         self.blocks.iter().filter(move |block| block.scope == scope)
     }
 
-    fn resolve(&self, address: &str) -> Option<Url> {
-        resolve_address(self.base_url.as_ref(), address)
-    }
-
-    /// One pass over the nodes before the walk: the title, meta description and Open
-    /// Graph text blocks, and the base URL (the walk resolves addresses against it).
-    fn collect_head(&mut self, blocks: &mut BlockCollector) {
-        // Room for the body's blocks: at most one per text node with something to show,
-        // holding at most its text (normalising only shortens text).
-        let mut text_nodes = 0;
-        let mut text_bytes = 0;
-        let mut base_href = None;
-        for (id, node) in self.document.nodes().iter().enumerate() {
-            if let NodeKind::Text(text) = &node.kind {
-                text_nodes += 1;
-                text_bytes += text.len();
-            }
-            match node.element_name() {
-                Some("title") if !inside(&self.document, id, "svg") => {
-                    let text = self.document.text_content(id);
-                    blocks.add_run(TextScope::Title, id, &text, node.line);
-                }
-                Some("meta") => {
-                    let key = node
-                        .attr("name")
-                        .or_else(|| node.attr("property"))
-                        .unwrap_or("")
-                        .to_ascii_lowercase();
-                    let scope = match key.as_str() {
-                        "description" => TextScope::MetaDescription,
-                        "og:title" | "og:description" => TextScope::Og,
-                        _ => continue,
-                    };
-                    blocks.add_run(scope, id, node.attr("content").unwrap_or(""), node.line);
-                }
-                Some("base") if base_href.is_none() => base_href = node.attr("href"),
-                _ => {}
-            }
-        }
-        blocks.reserve(text_nodes, text_bytes);
-        self.base_url = base_url(base_href, self.url.as_ref());
-    }
-
-    /// One walk over the document: visible text blocks, alt texts, links, resources and
-    /// comments.
-    fn collect_body(&mut self, blocks: &mut BlockCollector) {
+    /// One walk over the document: the title, meta description and Open Graph text
+    /// blocks, the base URL, visible text blocks, alt texts, links, resources, scripts,
+    /// styles, refreshes and comments. Addresses are resolved at the end, once the base
+    /// URL is known (a `<base>` applies to the links before it too).
+    fn collect(&mut self, blocks: &mut BlockCollector) {
         /// What ends with an element the walk is inside.
         enum Leave {
             /// A text block.
             Block,
-            /// A non-text element (its content is visible again after it).
-            NonText,
+            /// A non-text element (its content is visible again after it); `true` for
+            /// an `<svg>` (a `<title>` inside one is not the page's).
+            NonText(bool),
         }
         // Borrow the document apart from the rest of the page while filling the page in
         // (no copy of the tree); it is put back at the end.
         let document = std::mem::take(&mut self.document);
         let root = document.root();
-        let mut current = TextBlockBuilder::new(TextScope::Text, root);
         let mut block_owner = vec![root];
         // How many non-text elements (script, style, head...) enclose the current node:
         // their text is not visible, but their elements still load and run things.
         let mut non_text_depth = 0usize;
+        // How many `<svg>` elements enclose the current node.
+        let mut svg_depth = 0usize;
+        // The `href` of the first `<base>` that has one.
+        let mut base_href: Option<&str> = None;
         // Nodes are numbered in document order (a pre-order walk), so the walk is a loop
         // over them in order. The elements it is inside whose end matters, innermost
         // last: before each node, those numbered after its parent (not its ancestors)
@@ -479,6 +471,7 @@ impl Page {
         let mut open: Vec<(NodeId, Leave)> = Vec::new();
         let mut element_texts = ElementTextCollector::default();
         let nodes = document.nodes();
+        blocks.end_block(root);
         // One step past the last node, where every open element ends.
         for id in 0..=nodes.len() {
             let node = nodes.get(id);
@@ -487,11 +480,16 @@ impl Page {
                 && let Some((_, leaving)) = open.pop()
             {
                 match leaving {
-                    Leave::NonText => non_text_depth = non_text_depth.saturating_sub(1),
+                    Leave::NonText(svg) => {
+                        non_text_depth = non_text_depth.saturating_sub(1);
+                        if svg {
+                            svg_depth = svg_depth.saturating_sub(1);
+                        }
+                    }
                     Leave::Block => {
                         block_owner.pop();
                         let parent = *block_owner.last().unwrap_or(&root);
-                        blocks.take(&mut current, TextScope::Text, parent);
+                        blocks.end_block(parent);
                     }
                 }
             }
@@ -501,7 +499,7 @@ impl Page {
             match &node.kind {
                 NodeKind::Text(text) => {
                     if non_text_depth == 0 {
-                        current.push(text, node.line)
+                        blocks.push(text, node.line)
                     }
                 }
                 NodeKind::Comment(text) => self.comments.push(Comment {
@@ -510,15 +508,28 @@ impl Page {
                 }),
                 NodeKind::Element { name, .. } => {
                     let role = ElementRole::of(name);
+                    match role.kind {
+                        ElementKind::Title if svg_depth == 0 => {
+                            let text = document.text_content(id);
+                            blocks.add_run(TextScope::Title, id, &text, node.line);
+                        }
+                        ElementKind::Meta => add_meta_block(node, id, blocks),
+                        ElementKind::Base if base_href.is_none() => base_href = node.attr("href"),
+                        _ => {}
+                    }
                     self.record_element(&document, id, name, role, blocks, &mut element_texts);
                     if role.word_break {
-                        current.push_space();
+                        blocks.push_space();
                     }
                     if role.non_text {
                         non_text_depth += 1;
-                        open.push((id, Leave::NonText));
+                        let svg = name == "svg";
+                        if svg {
+                            svg_depth += 1;
+                        }
+                        open.push((id, Leave::NonText(svg)));
                     } else if role.block && non_text_depth == 0 {
-                        blocks.take(&mut current, TextScope::Text, id);
+                        blocks.end_block(id);
                         block_owner.push(id);
                         open.push((id, Leave::Block));
                     }
@@ -526,13 +537,32 @@ impl Page {
                 NodeKind::Document => {}
             }
         }
-        blocks.take(&mut current, TextScope::Text, root);
+        blocks.end_block(root);
         element_texts.finish(&mut self.links, &mut self.resources);
+        self.base_url = base_url(base_href, self.url.as_ref());
         self.document = document;
+        self.resolve_addresses();
+    }
+
+    /// Resolves the addresses of links, resources and refreshes against the base URL.
+    fn resolve_addresses(&mut self) {
+        let base = self.base_url.as_ref();
+        for link in &mut self.links {
+            link.url = resolve_address(base, &link.href);
+        }
+        for resource in &mut self.resources {
+            resource.url = resolve_address(base, &resource.address);
+        }
+        for refresh in &mut self.refreshes {
+            refresh.url = refresh
+                .address
+                .as_deref()
+                .and_then(|address| resolve_address(base, address));
+        }
     }
 
     /// Records what an element contributes besides text: alt text, a link, resources,
-    /// scripts, styles, a meta refresh.
+    /// scripts, styles, a meta refresh (addresses unresolved).
     fn record_element(
         &mut self,
         document: &Document,
@@ -552,20 +582,19 @@ impl Page {
         if role.kind == ElementKind::Hyperlink
             && let Some(href) = node.attr("href")
         {
-            let href = href.trim();
-            let url = self.resolve(href);
-            let href = element_texts.add(href);
+            let href = element_texts.add(href.trim());
             let rel = node
                 .attr("rel")
                 .unwrap_or("")
                 .split_ascii_whitespace()
                 .map(|token| element_texts.add_lowercase(token))
                 .collect();
+            let text = element_texts.add_normalised_text(document, id);
             self.links.push(Link {
                 node: id,
-                url,
+                url: None,
                 href,
-                text: normalised_text(document, id),
+                text,
                 rel,
                 line: node.line,
             });
@@ -601,13 +630,12 @@ impl Page {
         if address.is_empty() {
             return;
         }
-        let url = self.resolve(address);
         self.resources.push(Resource {
             node: id,
             element: element_texts.add(name),
             attribute,
             address: element_texts.add(address),
-            url,
+            url: None,
             line: node.line,
         });
     }
@@ -657,15 +685,11 @@ impl Page {
                 .is_some_and(|value| value.trim().eq_ignore_ascii_case("refresh"))
             && let Some(refresh) = node.attr("content").and_then(refresh::parse_refresh)
         {
-            let url = refresh
-                .url
-                .as_deref()
-                .and_then(|address| self.resolve(address));
             self.refreshes.push(MetaRefresh {
                 node: id,
                 delay: refresh.delay,
                 address: refresh.url,
-                url,
+                url: None,
                 line: node.line,
             });
         }
@@ -699,6 +723,23 @@ impl Page {
             }
         }
     }
+}
+
+/// The meta description or Open Graph text block of `<meta>` element `id`, if it is one.
+fn add_meta_block(node: &Node, id: NodeId, blocks: &mut BlockCollector) {
+    let key = node
+        .attr("name")
+        .or_else(|| node.attr("property"))
+        .unwrap_or("");
+    let scope = if key.eq_ignore_ascii_case("description") {
+        TextScope::MetaDescription
+    } else if key.eq_ignore_ascii_case("og:title") || key.eq_ignore_ascii_case("og:description")
+    {
+        TextScope::Og
+    } else {
+        return;
+    };
+    blocks.add_run(scope, id, node.attr("content").unwrap_or(""), node.line);
 }
 
 /// True for script `type`s browsers run as JavaScript (none, a JavaScript MIME type, or
@@ -779,13 +820,6 @@ fn srcset_addresses(value: &str) -> impl Iterator<Item = &str> {
         .filter_map(|candidate| candidate.split_whitespace().next())
 }
 
-/// True when `id` has an ancestor element named `name`.
-fn inside(document: &Document, id: NodeId, name: &str) -> bool {
-    document
-        .ancestors(id)
-        .any(|ancestor| document.node(ancestor).element_name() == Some(name))
-}
-
 /// The base URL: `base_href` (the `href` of the first `<base>` that has one) resolved
 /// against the page URL, else the page URL.
 fn base_url(base_href: Option<&str>, url: Option<&Url>) -> Option<Url> {
@@ -797,8 +831,16 @@ fn base_url(base_href: Option<&str>, url: Option<&Url>) -> Option<Url> {
 
 /// The text of element `id` normalised: the same as [`text::normalise`] of its text
 /// content, without first joining its text nodes into one string.
+#[cfg(test)]
 fn normalised_text(document: &Document, id: NodeId) -> String {
     let mut builder = TextBlockBuilder::new(TextScope::Text, id);
+    push_text_of(&mut builder, document, id);
+    builder.into_text()
+}
+
+/// Pushes the text of element `id` of `document` (its text nodes in document order),
+/// each piece as if from line 1.
+fn push_text_of(builder: &mut TextBlockBuilder, document: &Document, id: NodeId) {
     let nodes = document.nodes();
     if let Some(NodeKind::Text(text)) = nodes.get(id).map(|node| &node.kind) {
         builder.push(text, 1);
@@ -814,7 +856,6 @@ fn normalised_text(document: &Document, id: NodeId) -> String {
             builder.push(text, 1);
         }
     }
-    builder.into_text()
 }
 
 /// Resolves an address as a browser would: absolute URLs as they are, protocol-relative
@@ -1059,6 +1100,8 @@ case</a> on Amazon.</p>
                 "img" => ElementKind::Image,
                 "a" | "area" => ElementKind::Hyperlink,
                 "link" => ElementKind::LinkElement,
+                "title" => ElementKind::Title,
+                "base" => ElementKind::Base,
                 _ => ElementKind::Other,
             };
             assert_eq!(role.kind, kind, "{name:?}");
@@ -1483,7 +1526,7 @@ case</a> on Amazon.</p>
             LeaveNonText,
         }
         let mut blocks = BlockCollector::default();
-        let mut current = TextBlockBuilder::new(TextScope::Text, document.root());
+        blocks.end_block(document.root());
         let mut block_owner = vec![document.root()];
         let mut non_text_depth = 0usize;
         let mut stack = vec![Step::Enter(document.root())];
@@ -1494,7 +1537,7 @@ case</a> on Amazon.</p>
                     match &node.kind {
                         NodeKind::Text(text) => {
                             if non_text_depth == 0 {
-                                current.push(text, node.line)
+                                blocks.push(text, node.line)
                             }
                         }
                         NodeKind::Comment(_) => {}
@@ -1505,13 +1548,13 @@ case</a> on Amazon.</p>
                                 blocks.add_run(TextScope::Alt, id, alt, node.line);
                             }
                             if name == "br" || name == "img" {
-                                current.push_space();
+                                blocks.push_space();
                             }
                             if is_non_text_element(name) {
                                 non_text_depth += 1;
                                 stack.push(Step::LeaveNonText);
                             } else if is_block_element(name) && non_text_depth == 0 {
-                                blocks.take(&mut current, TextScope::Text, id);
+                                blocks.end_block(id);
                                 block_owner.push(id);
                                 stack.push(Step::LeaveBlock);
                             }
@@ -1526,11 +1569,11 @@ case</a> on Amazon.</p>
                 Step::LeaveBlock => {
                     block_owner.pop();
                     let parent = *block_owner.last().unwrap_or(&document.root());
-                    blocks.take(&mut current, TextScope::Text, parent);
+                    blocks.end_block(parent);
                 }
             }
         }
-        blocks.take(&mut current, TextScope::Text, document.root());
+        blocks.end_block(document.root());
         blocks.finish()
     }
 
@@ -1566,7 +1609,7 @@ case</a> on Amazon.</p>
             // text content normalised.
             for link in &page.links {
                 assert_eq!(
-                    link.text,
+                    link.text.as_str(),
                     text::normalise(&page.document.text_content(link.node)),
                     "{html:?}"
                 );
@@ -1608,6 +1651,108 @@ case</a> on Amazon.</p>
                 .filter(|node| matches!(node.kind, NodeKind::Comment(_)))
                 .count();
             assert_eq!(page.comments.len(), comments);
+        }
+    }
+
+    /// The separate pass over the nodes that the page walk replaced for the head: the
+    /// title, meta description and Open Graph blocks, and the `href` of the first
+    /// `<base>` that has one.
+    fn head_by_separate_pass(document: &Document) -> (Vec<TextBlock>, Option<String>) {
+        let inside_svg = |id: NodeId| {
+            document
+                .ancestors(id)
+                .any(|ancestor| document.node(ancestor).element_name() == Some("svg"))
+        };
+        let mut blocks = BlockCollector::default();
+        let mut base_href = None;
+        for (id, node) in document.nodes().iter().enumerate() {
+            match node.element_name() {
+                Some("title") if !inside_svg(id) => {
+                    let text = document.text_content(id);
+                    blocks.add_run(TextScope::Title, id, &text, node.line);
+                }
+                Some("meta") => {
+                    let key = node
+                        .attr("name")
+                        .or_else(|| node.attr("property"))
+                        .unwrap_or("")
+                        .to_ascii_lowercase();
+                    let scope = match key.as_str() {
+                        "description" => TextScope::MetaDescription,
+                        "og:title" | "og:description" => TextScope::Og,
+                        _ => continue,
+                    };
+                    blocks.add_run(scope, id, node.attr("content").unwrap_or(""), node.line);
+                }
+                Some("base") if base_href.is_none() => {
+                    base_href = node.attr("href").map(str::to_string)
+                }
+                _ => {}
+            }
+        }
+        (blocks.finish(), base_href)
+    }
+
+    #[test]
+    fn the_head_and_the_addresses_agree_with_a_separate_pass_on_generated_pages() {
+        let head = [
+            "<title>Deal \u{201C}today\u{201D}\n only</title>",
+            "<title></title>",
+            "<svg><title>icon</title></svg>",
+            "<svg><g><title>deep icon</title></g></svg><title>after svg</title>",
+            "<meta name=\"Description\" content=\" Only 2\nleft \">",
+            "<meta property=\"OG:title\" content=\"caf\u{e9}\">",
+            "<meta property=\"og:description\" name=\"x\" content=\"named x\">",
+            "<meta name=\"og:description\">",
+            "<meta name=\"keywords\" content=\"k\">",
+            "<meta http-equiv=\"refresh\" content=\"0; url=next/\">",
+            "<base target=\"_top\">",
+            "<base href=\"https://b.example/x/\">",
+            "<base href=\"sub/\">",
+            "<base href=\"\">",
+            "<a href=\"rel/a\">rel</a>",
+            "<img src=\"i.png\" alt=\"alt text\">",
+            "<head>",
+            "</head>",
+            "<template><title>inert</title><base href=\"https://t.example/\"></template>",
+        ];
+        let mut next = crate::test_support::numbers_below(0x6A09_E667_F3BC_C909);
+        for index in 0..400 {
+            let mut html = String::new();
+            for _ in 0..next(6) {
+                html.push_str(&generated_page(&mut next));
+                for _ in 0..next(4) {
+                    html.push_str(head[next(head.len())]);
+                }
+            }
+            let url = (index % 3 != 0).then(|| Url::parse("https://site.example/post/").unwrap());
+            let page = Page::from_html(&html, url.clone());
+            let (expected, base_href) = head_by_separate_pass(&page.document);
+            let count = expected.len();
+            let head_blocks: Vec<_> = page.blocks.iter().take(count).map(block_parts).collect();
+            let expected: Vec<_> = expected.iter().map(block_parts).collect();
+            assert_eq!(head_blocks, expected, "{html:?}");
+            assert!(
+                page.blocks[count..]
+                    .iter()
+                    .all(|block| matches!(block.scope, TextScope::Text | TextScope::Alt)),
+                "{html:?}"
+            );
+            let base = base_url(base_href.as_deref(), url.as_ref());
+            assert_eq!(page.base_url, base, "{html:?}");
+            for link in &page.links {
+                assert_eq!(link.url, resolve_address(base.as_ref(), &link.href));
+            }
+            for resource in &page.resources {
+                assert_eq!(
+                    resource.url,
+                    resolve_address(base.as_ref(), &resource.address)
+                );
+            }
+            for refresh in &page.refreshes {
+                let address = refresh.address.as_deref().unwrap_or("");
+                assert_eq!(refresh.url, resolve_address(base.as_ref(), address));
+            }
         }
     }
 

@@ -105,89 +105,129 @@ impl std::fmt::Debug for TextBlock {
     }
 }
 
-/// The text blocks of one page as they are built: their text goes into one string, and
-/// [`BlockCollector::finish`] hands out blocks that share it.
-#[derive(Debug, Default)]
+/// The text blocks of one page as they are built. The body text goes straight into one
+/// string (the block being built is its end), the blocks of single runs (titles, meta
+/// and Open Graph text, alt texts) into another; [`BlockCollector::finish`] hands out
+/// blocks that share them.
+#[derive(Debug)]
 pub struct BlockCollector {
-    /// The text of every block so far, one after another.
-    text: String,
-    /// Each block so far, its text a range of `text`; until `finish`, their `shared`
-    /// string is `unfinished` (empty).
+    /// The body text block being built, its text the end of the body text so far (the
+    /// earlier body blocks' text comes before it).
+    current: TextBlockBuilder,
+    /// The text of every block of a single run so far (each block's text after the
+    /// one before).
+    runs: TextBlockBuilder,
+    /// Each block so far, its text a range of `current`'s text (body text) or of
+    /// `runs`'s (other scopes); until `finish`, their `shared` string is `unfinished`
+    /// (empty).
     blocks: Vec<TextBlock>,
-    /// Stands in for the shared string until it is finished.
+    /// Stands in for the shared strings until they are finished.
     unfinished: Arc<String>,
-    /// Reused for blocks of a single run (titles, alt texts...).
-    scratch: Option<TextBlockBuilder>,
+    /// A block other than the head's (title, meta description, Open Graph) was added.
+    body_added: bool,
+    /// A block of the head came after one of the body (body text, alt text): `finish`
+    /// puts the head's first.
+    reorder: bool,
+}
+
+impl Default for BlockCollector {
+    fn default() -> Self {
+        BlockCollector::with_capacity(0, 0)
+    }
 }
 
 impl BlockCollector {
     /// An empty collector with room for `blocks` blocks holding `text_bytes` bytes of
-    /// text (estimates: it grows as needed).
+    /// body text (estimates: it grows as needed). The first body block belongs to
+    /// `node` 0 until [`BlockCollector::end_block`] says otherwise.
     pub fn with_capacity(blocks: usize, text_bytes: usize) -> Self {
+        let mut current = TextBlockBuilder::new(TextScope::Text, 0);
+        current.text.reserve(text_bytes);
         BlockCollector {
-            text: String::with_capacity(text_bytes),
+            current,
+            runs: TextBlockBuilder::new(TextScope::Text, 0),
             blocks: Vec::with_capacity(blocks),
-            ..BlockCollector::default()
+            unfinished: Arc::default(),
+            body_added: false,
+            reorder: false,
         }
     }
 
-    /// Makes room for `blocks` more blocks holding `text_bytes` more bytes of text
-    /// (estimates: the collector grows as needed).
-    pub fn reserve(&mut self, blocks: usize, text_bytes: usize) {
-        self.text.reserve(text_bytes);
-        self.blocks.reserve(blocks);
-    }
-
-    /// Adds the block `builder` holds, if it holds text (as [`TextBlockBuilder::finish`]
-    /// would give it), and starts `builder` afresh as an empty block of `scope` belonging
-    /// to `node` (its buffers are kept).
+    /// Appends a raw run of body text that starts on source line `line` to the block
+    /// being built (see [`TextBlockBuilder::push`]).
     #[inline]
-    pub fn take(&mut self, builder: &mut TextBlockBuilder, scope: TextScope, node: usize) {
-        if !builder.text.is_empty() {
-            self.add(builder);
+    pub fn push(&mut self, raw: &str, line: u32) {
+        self.current.push(raw, line);
+    }
+
+    /// Marks a word boundary in the block being built (e.g. a `<br>`).
+    #[inline]
+    pub fn push_space(&mut self) {
+        self.current.push_space();
+    }
+
+    /// Ends the body text block being built: adds it, if it holds text, and starts an
+    /// empty one belonging to `node`.
+    #[inline]
+    pub fn end_block(&mut self, node: usize) {
+        if !self.current.is_empty() {
+            self.blocks.push(self.current.take_block(&self.unfinished));
+            self.body_added = true;
         }
-        builder.line_marks.clear();
-        builder.pending_space = false;
-        builder.scope = scope;
-        builder.node = node;
+        self.current.restart(node);
     }
 
-    /// Adds the block `builder` holds (not empty) and empties its text.
-    fn add(&mut self, builder: &mut TextBlockBuilder) {
-        let start = self.text.len();
-        self.text.push_str(&builder.text);
-        self.blocks.push(TextBlock {
-            scope: builder.scope,
-            node: builder.node,
-            shared: Arc::clone(&self.unfinished),
-            range: start..self.text.len(),
-            line_marks: std::mem::take(&mut builder.line_marks),
-        });
-        builder.text.clear();
-    }
-
-    /// Adds the block of `scope` belonging to `node` made of the single run `raw` from
-    /// source line `line`, if it holds text.
+    /// Adds the block of `scope` (not [`TextScope::Text`]) belonging to `node` made of
+    /// the single run `raw` from source line `line`, if it holds text. Blocks of the
+    /// head (title, meta description, Open Graph) come before the others in
+    /// [`BlockCollector::finish`], whatever the order they were added in.
     pub fn add_run(&mut self, scope: TextScope, node: usize, raw: &str, line: u32) {
-        let mut builder = self
-            .scratch
-            .take()
-            .unwrap_or_else(|| TextBlockBuilder::new(scope, node));
-        builder.scope = scope;
-        builder.node = node;
-        builder.push(raw, line);
-        self.take(&mut builder, scope, node);
-        self.scratch = Some(builder);
+        let runs = &mut self.runs;
+        runs.scope = scope;
+        runs.node = node;
+        runs.push(raw, line);
+        if !runs.is_empty() {
+            if is_head_scope(scope) {
+                self.reorder |= self.body_added;
+            } else {
+                self.body_added = true;
+            }
+            self.blocks.push(runs.take_block(&self.unfinished));
+        }
+        runs.restart(node);
     }
 
-    /// The blocks, in the order they were added, sharing one string.
+    /// The blocks, in the order they were added (the head's first), sharing the
+    /// collector's two strings.
     pub fn finish(mut self) -> Vec<TextBlock> {
-        let shared = Arc::new(self.text);
+        self.end_block(0);
+        let body = Arc::new(self.current.text);
+        let runs = Arc::new(self.runs.text);
         for block in &mut self.blocks {
-            block.shared = Arc::clone(&shared);
+            block.shared = Arc::clone(if block.scope == TextScope::Text {
+                &body
+            } else {
+                &runs
+            });
+        }
+        if self.reorder {
+            let (mut head, rest): (Vec<TextBlock>, Vec<TextBlock>) = self
+                .blocks
+                .into_iter()
+                .partition(|block| is_head_scope(block.scope));
+            head.extend(rest);
+            return head;
         }
         self.blocks
     }
+}
+
+/// True for the scopes of the page's head: title, meta description, Open Graph.
+fn is_head_scope(scope: TextScope) -> bool {
+    matches!(
+        scope,
+        TextScope::Title | TextScope::MetaDescription | TextScope::Og
+    )
 }
 
 /// Builds a [`TextBlock`] from raw character runs, normalising as it goes.
@@ -195,7 +235,11 @@ impl BlockCollector {
 pub struct TextBlockBuilder {
     scope: TextScope,
     node: usize,
+    /// The block's text is `text[start..]` (what comes before is earlier blocks' text,
+    /// when a [`BlockCollector`] builds its blocks in one string).
     text: String,
+    start: usize,
+    /// Line marks, offsets relative to `start`.
     line_marks: LineMarks,
     pending_space: bool,
 }
@@ -207,14 +251,55 @@ impl TextBlockBuilder {
             scope,
             node,
             text: String::new(),
+            start: 0,
             line_marks: LineMarks::new(),
             pending_space: false,
         }
     }
 
+    /// Starts an empty block (of body text, belonging to node 0) whose text is added
+    /// to the end of `text`: [`TextBlockBuilder::into_string`] gives `text` back with
+    /// the block's text after what it held.
+    pub(crate) fn appending_to(text: String) -> Self {
+        TextBlockBuilder {
+            start: text.len(),
+            text,
+            ..TextBlockBuilder::new(TextScope::Text, 0)
+        }
+    }
+
+    /// The string the block's text was added to, with it (see
+    /// [`TextBlockBuilder::appending_to`]).
+    pub(crate) fn into_string(self) -> String {
+        self.text
+    }
+
     /// True when nothing but whitespace has been pushed.
     pub fn is_empty(&self) -> bool {
-        self.text.is_empty()
+        self.text.len() == self.start
+    }
+
+    /// The block built so far (not empty), its text a range of the builder's string
+    /// (`shared` stands in for that string until it is finished).
+    #[inline]
+    fn take_block(&mut self, shared: &Arc<String>) -> TextBlock {
+        TextBlock {
+            scope: self.scope,
+            node: self.node,
+            shared: Arc::clone(shared),
+            range: self.start..self.text.len(),
+            line_marks: std::mem::take(&mut self.line_marks),
+        }
+    }
+
+    /// Starts an empty block of the same scope belonging to `node`, after the text so
+    /// far.
+    #[inline]
+    fn restart(&mut self, node: usize) {
+        self.start = self.text.len();
+        self.line_marks.clear();
+        self.pending_space = false;
+        self.node = node;
     }
 
     /// Appends a raw run of characters that starts on source line `line`.
@@ -268,12 +353,12 @@ impl TextBlockBuilder {
     /// and a line mark when the line changed.
     #[inline]
     fn start_run(&mut self, line: u32, marked_line: &mut Option<u32>) {
-        if self.pending_space && !self.text.is_empty() {
+        if self.pending_space && self.text.len() > self.start {
             self.text.push(' ');
         }
         self.pending_space = false;
         if *marked_line != Some(line) {
-            self.line_marks.push((self.text.len(), line));
+            self.line_marks.push((self.text.len() - self.start, line));
             *marked_line = Some(line);
         }
     }
@@ -285,10 +370,10 @@ impl TextBlockBuilder {
 
     /// Finishes the block; `None` when it holds no text.
     pub fn finish(self) -> Option<TextBlock> {
-        if self.text.is_empty() {
+        if self.is_empty() {
             return None;
         }
-        let range = 0..self.text.len();
+        let range = self.start..self.text.len();
         Some(TextBlock {
             scope: self.scope,
             node: self.node,
@@ -299,7 +384,8 @@ impl TextBlockBuilder {
     }
 
     /// The normalised text so far (empty when nothing but whitespace was pushed).
-    pub fn into_text(self) -> String {
+    pub fn into_text(mut self) -> String {
+        self.text.drain(..self.start);
         self.text
     }
 }
@@ -1003,8 +1089,9 @@ mod tests {
     fn collected_blocks_are_the_blocks_fresh_builders_finish() {
         // Random sequences of what the page walk does: runs pushed into the current
         // block, word breaks, the block ended (and the next one started), and
-        // single-run blocks (alt texts) in between. The collector, which keeps one
-        // builder and one string, must give what a fresh builder per block gives.
+        // single-run blocks (titles, meta text, alt texts) in between. The collector,
+        // which keeps two builders and two strings, must give what a fresh builder per
+        // block gives, the head's blocks (title, meta description, Open Graph) first.
         let alphabet = [
             "a",
             "Zz",
@@ -1034,7 +1121,6 @@ mod tests {
             let mut expected = Vec::new();
             let mut fresh = TextBlockBuilder::new(TextScope::Text, 0);
             let mut collector = BlockCollector::with_capacity(next(3), next(40));
-            let mut current = TextBlockBuilder::new(TextScope::Text, 0);
             for step in 0..next(40) {
                 let mut raw = String::new();
                 for _ in 0..next(12) {
@@ -1044,21 +1130,23 @@ mod tests {
                 match next(5) {
                     0 | 1 => {
                         fresh.push(&raw, line);
-                        current.push(&raw, line);
+                        collector.push(&raw, line);
                     }
                     2 => {
                         fresh.push_space();
-                        current.push_space();
+                        collector.push_space();
                     }
                     3 => {
-                        let (scope, node) = (scopes[next(scopes.len())], next(100));
-                        let finished =
-                            std::mem::replace(&mut fresh, TextBlockBuilder::new(scope, node));
+                        let node = next(100);
+                        let finished = std::mem::replace(
+                            &mut fresh,
+                            TextBlockBuilder::new(TextScope::Text, node),
+                        );
                         expected.extend(finished.finish());
-                        collector.take(&mut current, scope, node);
+                        collector.end_block(node);
                     }
                     _ => {
-                        let (scope, node) = (scopes[next(scopes.len())], next(100));
+                        let (scope, node) = (scopes[1 + next(scopes.len() - 1)], next(100));
                         let mut single = TextBlockBuilder::new(scope, node);
                         single.push(&raw, line);
                         expected.extend(single.finish());
@@ -1067,8 +1155,12 @@ mod tests {
                 }
             }
             expected.extend(fresh.finish());
-            collector.take(&mut current, TextScope::Text, 0);
+            collector.end_block(0);
             let collected = collector.finish();
+            let (mut expected, body): (Vec<TextBlock>, Vec<TextBlock>) = expected
+                .into_iter()
+                .partition(|block| is_head_scope(block.scope));
+            expected.extend(body);
             let expected: Vec<_> = expected.iter().map(parts).collect();
             let collected: Vec<_> = collected.iter().map(parts).collect();
             assert_eq!(collected, expected);
@@ -1078,21 +1170,28 @@ mod tests {
     #[test]
     fn blocks_share_one_string_and_read_as_their_own_text() {
         let mut collector = BlockCollector::default();
-        collector.add_run(TextScope::Title, 1, " Best \u{201C}cases\u{201D} ", 2);
-        let mut builder = TextBlockBuilder::new(TextScope::Text, 3);
-        builder.push("Ships\nin 3 days.", 7);
-        collector.take(&mut builder, TextScope::Text, 4);
+        collector.end_block(3);
+        collector.push("Ships\nin 3 days.", 7);
+        collector.end_block(4);
         collector.add_run(TextScope::Alt, 5, "\u{200B}", 9);
-        builder.push("caf\u{e9}", 9);
-        collector.take(&mut builder, TextScope::Text, 0);
+        collector.add_run(TextScope::Title, 1, " Best \u{201C}cases\u{201D} ", 2);
+        collector.add_run(TextScope::Alt, 6, "Red case", 9);
+        collector.push("caf\u{e9}", 9);
+        collector.end_block(0);
         let blocks = collector.finish();
         let texts: Vec<&str> = blocks.iter().map(TextBlock::text).collect();
-        assert_eq!(texts, ["Best \"cases\"", "Ships in 3 days.", "caf\u{e9}"]);
-        assert!(Arc::ptr_eq(&blocks[0].shared, &blocks[2].shared));
-        assert_eq!((blocks[1].line_at(0), blocks[1].line_at(6)), (7, 8));
-        assert_eq!((blocks[2].scope, blocks[2].node), (TextScope::Text, 4));
         assert_eq!(
-            format!("{:?}", blocks[2]),
+            texts,
+            ["Best \"cases\"", "Ships in 3 days.", "Red case", "caf\u{e9}"]
+        );
+        // Body text blocks share one string, the blocks of single runs another.
+        assert!(Arc::ptr_eq(&blocks[1].shared, &blocks[3].shared));
+        assert!(Arc::ptr_eq(&blocks[0].shared, &blocks[2].shared));
+        assert_eq!(blocks[2].node, 6);
+        assert_eq!((blocks[1].line_at(0), blocks[1].line_at(6)), (7, 8));
+        assert_eq!((blocks[3].scope, blocks[3].node), (TextScope::Text, 4));
+        assert_eq!(
+            format!("{:?}", blocks[3]),
             "TextBlock { scope: Text, text: \"caf\u{e9}\", node: 4, line_marks: [(0, 9)] }"
         );
     }
