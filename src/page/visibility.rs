@@ -926,6 +926,15 @@ fn trim(text: &str) -> &str {
 /// `!important` in any case and spacing (`! IMPORTANT`) at the end of a trimmed
 /// declaration: (the declaration without it, whether it was there).
 fn split_important(text: &str) -> (&str, bool) {
+    // Text that ends with a visible ASCII character other than `t` cannot end with
+    // `important` (trimming leaves such a character alone): most values (`flex`, `0`,
+    // `760px`) are settled without looking for a `!`.
+    if let Some(&last) = text.as_bytes().last()
+        && last.is_ascii_graphic()
+        && !last.eq_ignore_ascii_case(&b't')
+    {
+        return (text, false);
+    }
     match text.rfind('!') {
         Some(bang) if text[bang + 1..].trim().eq_ignore_ascii_case("important") => {
             (text[..bang].trim_end(), true)
@@ -4112,6 +4121,48 @@ mod tests {
                 assert_eq!(fast.reasons, slow.reasons, "{html:?} {budget}");
                 assert_eq!(fast.incomplete, slow.incomplete, "{html:?} {budget}");
             }
+        }
+    }
+
+    #[test]
+    fn split_important_agrees_with_looking_for_the_bang() {
+        fn by_bang(text: &str) -> (&str, bool) {
+            match text.rfind('!') {
+                Some(bang) if text[bang + 1..].trim().eq_ignore_ascii_case("important") => {
+                    (text[..bang].trim_end(), true)
+                }
+                _ => (text, false),
+            }
+        }
+        let pieces = [
+            "!",
+            "important",
+            "IMPORTANT",
+            "Important",
+            " ",
+            "\t",
+            "t",
+            "T",
+            "x",
+            "0",
+            "\u{a0}",
+            "\u{3000}",
+            "é",
+            "imp",
+            "ant",
+            ";",
+            "\n",
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|text| pieces.iter().map(move |piece| format!("{text}{piece}")))
+                .collect();
+            texts.extend(longer);
+        }
+        for text in &texts {
+            assert_eq!(split_important(text), by_bang(text), "{text:?}");
         }
     }
 
