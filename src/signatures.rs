@@ -961,9 +961,7 @@ mod tests {
                 if handler_body(code, registration.end(), &mut budget).is_none() {
                     fallbacks += 1;
                 }
-                if let Some(Some(end)) =
-                    handler_body(code, registration.end(), &mut unlimited)
-                {
+                if let Some(Some(end)) = handler_body(code, registration.end(), &mut unlimited) {
                     from_registrations.push(registration.start()..end);
                 }
             }

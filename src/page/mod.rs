@@ -427,8 +427,7 @@ impl Page {
         };
         // Room for the blocks: about one for every two nodes, and the body text is
         // shorter than the page (estimates: the collector grows as needed).
-        let mut blocks =
-            BlockCollector::with_capacity(page.document.nodes().len() / 2, html.len());
+        let mut blocks = BlockCollector::with_capacity(page.document.nodes().len() / 2, html.len());
         page.collect(&mut blocks);
         page.blocks = blocks.finish();
         page
@@ -733,8 +732,7 @@ fn add_meta_block(node: &Node, id: NodeId, blocks: &mut BlockCollector) {
         .unwrap_or("");
     let scope = if key.eq_ignore_ascii_case("description") {
         TextScope::MetaDescription
-    } else if key.eq_ignore_ascii_case("og:title") || key.eq_ignore_ascii_case("og:description")
-    {
+    } else if key.eq_ignore_ascii_case("og:title") || key.eq_ignore_ascii_case("og:description") {
         TextScope::Og
     } else {
         return;

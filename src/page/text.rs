@@ -1182,7 +1182,12 @@ mod tests {
         let texts: Vec<&str> = blocks.iter().map(TextBlock::text).collect();
         assert_eq!(
             texts,
-            ["Best \"cases\"", "Ships in 3 days.", "Red case", "caf\u{e9}"]
+            [
+                "Best \"cases\"",
+                "Ships in 3 days.",
+                "Red case",
+                "caf\u{e9}"
+            ]
         );
         // Body text blocks share one string, the blocks of single runs another.
         assert!(Arc::ptr_eq(&blocks[1].shared, &blocks[3].shared));
